@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The densenas program: one yargs command module per subcommand in this folder.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import * as device from './device.js';
+
+process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('densenas')
+    .command([device])
+    .demandCommand(1, 'name a command (densenas --help lists them)')
+    .strict()
+    .help()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      console.error(`${y.help()}\n\ndensenas: ${msg}`);
+      process.exit(2);
+    })
+    .parseAsync();
+  process.exit(0);
+} catch (err) {
+  const e = err as Error;
+  console.error(`densenas: ${process.env.DENSENAS_DEBUG ? e.stack : e.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,111 @@
+// The one object that owns the WebGPU adapter and device. Created and destroyed explicitly:
+// a live Dawn device keeps a Node process running, so programs destroy it and exit.
+import { create, globals } from 'webgpu';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** 'cpu' for software rasterisers (lavapipe, SwiftShader), 'gpu' otherwise; picks kernel tunings. */
+  kind: 'cpu' | 'gpu';
+}
+
+export class DeviceError extends Error {}
+
+export interface DeviceOptions {
+  /** Dawn toggles or options, passed to `create` (for example 'enable-dawn-features=...'). */
+  dawnOptions?: string[];
+  powerPreference?: GPUPowerPreference;
+}
+
+const NO_ADAPTER_HELP = `no WebGPU adapter found.
+On a machine without a GPU, Dawn needs Mesa 25's lavapipe (Debian 12's own Mesa 22.3 is rejected).
+Run 'bash scripts/setup' as root, or by hand on Debian 12:
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/bookworm-backports.list
+  apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers libvulkan1
+On a machine with a GPU, install its Vulkan driver.`;
+
+export class Device {
+  readonly gpu: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly info: AdapterDescription;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  readonly hasTimestamps: boolean;
+  /** Set when the device is lost or destroyed; every later use fails with this reason. */
+  lostReason: string | null = null;
+  private readonly navigatorGpu: GPU; // kept reachable: Dawn aborts if it is collected
+  private readonly destroyHooks: Array<() => void> = [];
+
+  private constructor(navigatorGpu: GPU, adapter: GPUAdapter, gpu: GPUDevice) {
+    this.navigatorGpu = navigatorGpu;
+    this.adapter = adapter;
+    this.gpu = gpu;
+    const i = adapter.info;
+    const description = i.description || `${i.vendor} ${i.device}`.trim();
+    const software = /llvmpipe|lavapipe|swiftshader/i.test(`${description} ${i.device} ${i.architecture}`);
+    this.info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description, kind: software ? 'cpu' : 'gpu' };
+    this.limits = gpu.limits;
+    this.features = new Set(gpu.features as unknown as Iterable<string>);
+    this.hasTimestamps = this.features.has('timestamp-query');
+    gpu.lost.then((l) => { this.lostReason ??= `device lost (${l.reason}): ${l.message}`; });
+  }
+
+  static async create(options: DeviceOptions = {}): Promise<Device> {
+    process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
+    Object.assign(globalThis, globals);
+    const navigatorGpu = create(options.dawnOptions ?? []);
+    const adapter = await navigatorGpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
+    const wanted: GPUFeatureName[] = ['timestamp-query'];
+    const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+    const al = adapter.limits;
+    const gpu = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
+        maxBufferSize: al.maxBufferSize,
+        maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: al.maxComputeWorkgroupSizeY,
+        maxStorageBuffersPerShaderStage: al.maxStorageBuffersPerShaderStage,
+      },
+    });
+    return new Device(navigatorGpu, adapter, gpu);
+  }
+
+  /** Largest tensor, in bytes, that one storage binding can hold on this device. */
+  get maxBindingBytes(): number {
+    return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+  }
+
+  /** Runs `fn` and turns any validation or out-of-memory error it raised into an exception naming `what`. */
+  async checked<T>(what: string, fn: () => T): Promise<T> {
+    this.gpu.pushErrorScope('out-of-memory');
+    this.gpu.pushErrorScope('validation');
+    const result = fn();
+    const validation = await this.gpu.popErrorScope();
+    const oom = await this.gpu.popErrorScope();
+    const err = validation ?? oom;
+    if (err) throw new DeviceError(`${what}: ${err === oom ? 'out of GPU memory' : 'validation error'}: ${err.message}`);
+    return result;
+  }
+
+  assertAlive(): void {
+    if (this.lostReason) throw new DeviceError(this.lostReason);
+  }
+
+  onDestroy(hook: () => void): void {
+    this.destroyHooks.push(hook);
+  }
+
+  destroy(): void {
+    if (this.lostReason) return;
+    this.lostReason = 'device destroyed';
+    for (const hook of this.destroyHooks.splice(0)) hook();
+    this.gpu.destroy();
+    void this.navigatorGpu;
+  }
+}
