@@ -1,6 +1,6 @@
 // The one object that owns the WebGPU adapter and device. Created and destroyed explicitly:
 // a live Dawn device keeps a Node process running, so programs destroy it and exit.
-import { create, globals } from 'webgpu';
+import { create } from './webgpu.js';
 
 export interface AdapterDescription {
   vendor: string;
@@ -54,7 +54,6 @@ export class Device {
 
   static async create(options: DeviceOptions = {}): Promise<Device> {
     process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
-    Object.assign(globalThis, globals);
     const navigatorGpu = create(options.dawnOptions ?? []);
     const adapter = await navigatorGpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
     if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);

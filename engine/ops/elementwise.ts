@@ -1,0 +1,53 @@
+// Elementwise ops: sums and products of same-shape tensors, scaling, ReLU and ReLU6.
+import { runtime } from '../runtime.js';
+import { grid, record, Tensor } from '../tensor.js';
+import { sameShape } from './shape.js';
+
+function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0): Tensor {
+  runtime().run('elementwise', entry, { a: a.buffer, b: (b ?? a).buffer, out: out.buffer }, { n: out.size, alpha, beta },
+    grid(out.size), runtime().tuning.elementwise);
+  return out;
+}
+
+/** alpha * a + beta * b */
+export function axpby(a: Tensor, b: Tensor, alpha: number, beta: number): Tensor {
+  sameShape('add', a, b);
+  const out = launch('axpby', Tensor.empty(a.shape), a, b, alpha, beta);
+  return record(out, 'add', [a, b], (g) => [
+    a.requiresGrad ? (alpha === 1 ? g : scale(g, alpha)) : null,
+    b.requiresGrad ? (beta === 1 ? g : scale(g, beta)) : null,
+  ]);
+}
+
+export function add(a: Tensor, b: Tensor): Tensor { return axpby(a, b, 1, 1); }
+export function sub(a: Tensor, b: Tensor): Tensor { return axpby(a, b, 1, -1); }
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  sameShape('mul', a, b);
+  const out = launch('mul', Tensor.empty(a.shape), a, b);
+  return record(out, 'mul', [a, b], (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
+}
+
+export function scale(a: Tensor, alpha: number): Tensor {
+  const out = launch('scale', Tensor.empty(a.shape), a, null, alpha);
+  return record(out, 'scale', [a], (g) => [scale(g, alpha)]);
+}
+
+/** dst += alpha * src, in place and outside autograd (gradient accumulation, optimizers). */
+export function accumulate(dst: Tensor, src: Tensor, alpha = 1): void {
+  sameShape('accumulate', dst, src);
+  launch('accumulate', dst, src, null, alpha);
+}
+
+/** Copies `src` into a new tensor. */
+export function copy(src: Tensor): Tensor {
+  return launch('scale', Tensor.empty(src.shape), src, null, 1);
+}
+
+function clampOp(name: string, x: Tensor, lo: number, hi: number): Tensor {
+  const out = launch('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
+  return record(out, name, [x], (g) => [launch('clamp_bwd', Tensor.empty(x.shape), x, g, lo, hi)]);
+}
+
+export function relu(x: Tensor): Tensor { return clampOp('relu', x, 0, 3.4028234663852886e38); }
+export function relu6(x: Tensor): Tensor { return clampOp('relu6', x, 0, 6); }

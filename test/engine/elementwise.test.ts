@@ -1,0 +1,68 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { add, axpby, mul, relu, relu6, scale } from '../../engine/ops/elementwise.js';
+import { Random } from '../../engine/random.js';
+import { Tensor, tidy } from '../../engine/tensor.js';
+import '../../engine/autograd.js';
+import { assertClose, engine, randomArray } from '../helpers.js';
+
+await engine();
+const rng = new Random(1);
+
+for (const n of [1, 7, 64, 1000, 70001]) {
+  test(`axpby, mul, scale and clamps match float64 at n=${n}`, async () => {
+    const a = randomArray(rng, n, 8), b = randomArray(rng, n, 8);
+    const [ta, tb] = [Tensor.fromArray(a, [n]), Tensor.fromArray(b, [n])];
+    const ref = (f: (x: number, y: number) => number) => Array.from(a, (x, i) => f(x, b[i]));
+    assertClose(await axpby(ta, tb, 0.5, -2).toArray(), ref((x, y) => 0.5 * x - 2 * y), 'axpby');
+    assertClose(await mul(ta, tb).toArray(), ref((x, y) => x * y), 'mul');
+    assertClose(await scale(ta, 3).toArray(), ref((x) => 3 * x), 'scale');
+    assertClose(await relu(ta).toArray(), ref((x) => Math.max(0, x)), 'relu');
+    assertClose(await relu6(ta).toArray(), ref((x) => Math.min(6, Math.max(0, x))), 'relu6');
+  });
+}
+
+test('gradients of a composed expression match the analytic float64 ones', async () => {
+  const n = 333;
+  const a = randomArray(rng, n, 8), b = randomArray(rng, n, 8), w = randomArray(rng, n);
+  const ta = Tensor.fromArray(a, [n], true), tb = Tensor.fromArray(b, [n], true);
+  tidy(() => {
+    // y = relu6(a * b + 2a); loss = sum(w * y), seeded through backward's gradient argument
+    const y = relu6(add(mul(ta, tb), scale(ta, 2)));
+    y.backward(Tensor.fromArray(w, [n]));
+  });
+  const ga = new Float64Array(n), gb = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = a[i] * b[i] + 2 * a[i];
+    const d = z > 0 && z < 6 ? w[i] : 0;
+    ga[i] = d * (b[i] + 2); gb[i] = d * a[i];
+  }
+  assertClose(await ta.grad!.toArray(), ga, 'dL/da');
+  assertClose(await tb.grad!.toArray(), gb, 'dL/db');
+});
+
+test('gradients accumulate over two backward passes', async () => {
+  const x = Tensor.fromArray([1, 2, 3], [3], true);
+  for (let k = 0; k < 2; k++) tidy(() => scale(x, 2).backward(Tensor.fromArray([1, 1, 1], [3])));
+  assert.equal(Array.from(await x.grad!.toArray()), [4, 4, 4]);
+});
+
+test('shape mismatches name the op and both shapes', () => {
+  const a = Tensor.zeros([2, 3]), b = Tensor.zeros([3, 2]);
+  assert.throws(() => add(a, b), /add: shapes \[2, 3\] and \[3, 2\] differ/);
+});
+
+test('tidy disposes intermediates and keeps the returned tensor', async () => {
+  const rt = await engine();
+  const x = Tensor.fromArray([1, 2], [2]);
+  const before = rt.pool.memory().liveBuffers;
+  const y = tidy(() => scale(scale(scale(x, 2), 2), 2));
+  assert.is(rt.pool.memory().liveBuffers, before + 1);
+  assert.equal(Array.from(await y.toArray()), [8, 16]);
+  let inner: Tensor | null = null;
+  tidy(() => { inner = scale(x, 1); });
+  assert.ok(inner!.disposed);
+  assert.throws(() => inner!.buffer, /used after it was disposed/);
+});
+
+test.run();
