@@ -90,6 +90,11 @@ export class CommandQueue {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
 
+  /** Records a device-to-device copy. */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    this.endPass().copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 4) * 4);
+  }
+
   /** Submits everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;
