@@ -2,7 +2,7 @@
 // when there are more than 65535 workgroups.
 override WG: u32 = 64;
 
-struct Params { n: u32, alpha: f32, beta: f32 }
+struct Params { n: u32, alpha: f32, beta: f32, offset: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -57,4 +57,18 @@ fn clamp_fwd(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
 fn clamp_bwd(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = index(wg, nwg, lid);
   if (i < p.n) { out[i] = select(0.0, b[i], a[i] > p.alpha && a[i] < p.beta); }
+}
+
+// out[i] = a[offset + i]: a contiguous slice of a flat array.
+@compute @workgroup_size(WG)
+fn slice_fwd(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wg, nwg, lid);
+  if (i < p.n) { out[i] = a[p.offset + i]; }
+}
+
+// out[offset + i] = a[i]: writes a slice back into place (the slice's gradient).
+@compute @workgroup_size(WG)
+fn slice_bwd(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wg, nwg, lid);
+  if (i < p.n) { out[p.offset + i] = a[i]; }
 }

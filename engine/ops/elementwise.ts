@@ -1,11 +1,11 @@
 // Elementwise ops: sums and products of same-shape tensors, scaling, ReLU and ReLU6.
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { grid, record, sizeOf, Tensor, type Shape } from '../tensor.js';
 import { sameShape } from './shape.js';
 
-function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0): Tensor {
-  runtime().run('elementwise', entry, { a: a.buffer, b: (b ?? a).buffer, out: out.buffer }, { n: out.size, alpha, beta },
-    grid(out.size), runtime().tuning.elementwise);
+function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0, n = out.size, offset = 0): Tensor {
+  runtime().run('elementwise', entry, { a: a.buffer, b: (b ?? a).buffer, out: out.buffer }, { n, alpha, beta, offset },
+    grid(n), runtime().tuning.elementwise);
   return out;
 }
 
@@ -51,3 +51,11 @@ function clampOp(name: string, x: Tensor, lo: number, hi: number): Tensor {
 
 export function relu(x: Tensor): Tensor { return clampOp('relu', x, 0, 3.4028234663852886e38); }
 export function relu6(x: Tensor): Tensor { return clampOp('relu6', x, 0, 6); }
+
+/** Elements [start, start + size of `shape`) of a flat view of `x`, as a tensor of `shape`. */
+export function slice(x: Tensor, start: number, shape: Shape): Tensor {
+  const n = sizeOf(shape);
+  if (start < 0 || start + n > x.size) throw new RangeError(`slice: [${start}, ${start + n}) is outside a tensor of ${x.size} elements`);
+  const out = launch('slice_fwd', Tensor.empty(shape), x, null, 0, 0, n, start);
+  return record(out, 'slice', [x], (g) => [launch('slice_bwd', Tensor.zeros(x.shape), g, null, 0, 0, n, start)]);
+}

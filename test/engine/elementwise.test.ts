@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, axpby, mul, relu, relu6, scale } from '../../engine/ops/elementwise.js';
+import { add, axpby, mul, relu, relu6, scale, slice } from '../../engine/ops/elementwise.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
 import '../../engine/autograd.js';
@@ -45,6 +45,22 @@ test('gradients accumulate over two backward passes', async () => {
   const x = Tensor.fromArray([1, 2, 3], [3], true);
   for (let k = 0; k < 2; k++) tidy(() => scale(x, 2).backward(Tensor.fromArray([1, 1, 1], [3])));
   assert.equal(Array.from(await x.grad!.toArray()), [4, 4, 4]);
+});
+
+test('slices forward and scatter their gradient back into place', async () => {
+  const n = 50, x = randomArray(rng, n), w1 = randomArray(rng, 7), w2 = randomArray(rng, 12);
+  const tx = Tensor.fromArray(x, [n], true);
+  tidy(() => {
+    const a = slice(tx, 3, [7]), b = slice(tx, 5, [3, 4]);   // overlapping slices accumulate
+    mul(a, Tensor.fromArray(w1, [7])).backward(Tensor.fromArray(new Float64Array(7).fill(1), [7]));
+    mul(b, Tensor.fromArray(w2, [3, 4])).backward(Tensor.fromArray(new Float64Array(12).fill(1), [3, 4]));
+  });
+  const expect = new Float64Array(n);
+  for (let i = 0; i < 7; i++) expect[3 + i] += w1[i];
+  for (let i = 0; i < 12; i++) expect[5 + i] += w2[i];
+  assertClose(await tx.grad!.toArray(), expect, 'slice gradient');
+  assertClose(await slice(tx, 40, [10]).toArray(), x.subarray(40), 'slice values');
+  assert.throws(() => slice(tx, 45, [10]), /slice: \[45, 55\) is outside a tensor of 50 elements/);
 });
 
 test('shape mismatches name the op and both shapes', () => {
