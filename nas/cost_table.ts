@@ -71,7 +71,7 @@ export function spaceOpDescs(space: SearchSpace, batch: number): OpDesc[] {
 }
 
 /** skip_reg (spec 3.2): a skip op costs the first candidate of its layer / 10. */
-function applySkipReg(space: SearchSpace, costs: ResolvedCosts): void {
+export function applySkipReg(space: SearchSpace, costs: ResolvedCosts): void {
   const k = space.primitivesStack.indexOf('skip_connect');
   if (k < 0) return;
   for (const rows of costs.stack) for (const row of rows) row[k] = row[0] / 10;
@@ -123,7 +123,7 @@ export interface PositionalImport {
  * Walks an original positional table (spec 3.1) beside the space, reporting every list whose
  * length differs from the space's (extra rows are ignored, as the original ignores them).
  */
-export function importPositional(space: SearchSpace, raw: unknown, meta: { kind: CostTable['kind']; units: string; device: string; batch: number }): PositionalImport {
+export function importPositional(space: SearchSpace, raw: unknown, meta: TableMeta): PositionalImport {
   const mismatches: string[] = [];
   const sites = spaceSites(space, meta.batch);
   const values = new Map<string, number[]>();
@@ -233,11 +233,21 @@ export function writeCostTable(path: string, table: CostTable): void {
   writeFileAtomic(path, JSON.stringify(table, null, 1) + '\n');
 }
 
+export interface TableMeta {
+  kind: CostTable['kind'];
+  units: string;
+  device: string;
+  batch: number;
+}
+
+/** The original tables carry no metadata; all three are TITAN XP-era latency in ms at batch 32 (spec 3.3). */
+export const POSITIONAL_META: TableMeta = { kind: 'latency', units: 'ms', device: 'unknown (original positional table)', batch: 32 };
+
 /**
- * Reads a keyed table, or an original positional one (a JSON list) imported against the space;
- * `meta` describes a positional file, which carries no metadata of its own.
+ * Reads a keyed table, or an original positional one (a JSON list, described by `meta`) against
+ * the space. `costs` is set when the table covers every position.
  */
-export function readAnyCostTable(path: string, space: SearchSpace | undefined, meta: { kind: CostTable['kind']; units: string; device: string; batch: number }): PositionalImport {
+export function readAnyCostTable(path: string, space: SearchSpace | undefined, meta: TableMeta = POSITIONAL_META): PositionalImport {
   const data = parseJsonFile(path, 'cost table');
   if (!Array.isArray(data)) {
     const table = checkCostTable(data, path);
@@ -246,7 +256,15 @@ export function readAnyCostTable(path: string, space: SearchSpace | undefined, m
     return { table, costs: missing.length ? undefined : costs, mismatches: missing.map((k) => `missing key ${k}`) };
   }
   if (!space) throw new Error(`cost table ${path}: an original positional table needs a config (--config) to give its positions meaning`);
-  return importPositional(space, data, { ...meta, device: meta.device || `imported from ${path}` });
+  return importPositional(space, data, meta);
+}
+
+/** Costs of every position of the space from a table file; throws listing every problem when it cannot. */
+export function costsFromFile(path: string, space: SearchSpace, opts: { skipReg: boolean; meta?: TableMeta }): PositionalImport & { costs: ResolvedCosts } {
+  const r = readAnyCostTable(path, space, opts.meta);
+  if (!r.costs) throw new Error(`cost table ${path} does not cover the space:\n  ${r.mismatches.join('\n  ')}`);
+  if (opts.skipReg) applySkipReg(space, r.costs);
+  return { ...r, costs: r.costs };
 }
 
 // ---- building -----------------------------------------------------------------------------
