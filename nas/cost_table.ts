@@ -205,11 +205,13 @@ export function checkCostTable(data: unknown, source: string): CostTable {
     if (m === undefined && f === 'spread') continue;
     if (m === null || typeof m !== 'object' || Array.isArray(m)) fail(`field ${f} must be an object of op key -> number`);
     for (const [k, v] of Object.entries(m as object)) {
+      let batch = 0;
       try {
-        if (parseOpKey(k).batch !== t.batch) fail(`${f} key '${k}': batch differs from the table's batch ${t.batch}`);
+        batch = parseOpKey(k).batch;
       } catch (err) {
         fail(`${f}: ${(err as Error).message}`);
       }
+      if (batch !== t.batch) fail(`${f} key '${k}': batch differs from the table's batch ${t.batch}`);
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${f} key '${k}': expected a number >= 0, got ${JSON.stringify(v)}`);
     }
   }
