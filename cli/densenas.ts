@@ -2,14 +2,17 @@
 // The densenas program: one yargs command module per subcommand in this folder.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import * as arch from './arch.js';
+import * as cost from './cost.js';
 import * as device from './device.js';
+import * as space from './space.js';
 
 process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 
 try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
-    .command([device])
+    .command(device).command(space).command(arch).command(cost)   // one call each: a list would need one argument type for all
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()
     .help()
