@@ -2,6 +2,8 @@
 // The densenas program: one yargs command module per subcommand in this folder.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import * as bench from './bench.js';
+import * as data from './data.js';
 import * as device from './device.js';
 
 process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
@@ -9,7 +11,7 @@ process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
-    .command([device])
+    .command(device).command(data).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()
     .help()
