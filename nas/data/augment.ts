@@ -3,7 +3,8 @@
 // converted to the wanted channels and normalised into the batch (NHWC float32). Raw records are
 // resampled here in JavaScript (tiny images: a codec call costs more than the work); encoded
 // images go through sharp, which decodes, crops and resizes on its own thread pool. Both use a
-// linear (triangle) filter widened when shrinking, as PIL's bilinear does.
+// linear (triangle) filter widened when shrinking, as PIL's bilinear does; when enlarging, libvips
+// centres output pixels half an output pixel away from PIL (tests compare the paths elsewhere).
 import sharp from 'sharp';
 import { RAW, type ImageRecord } from './record.js';
 import type { Rng } from './random.js';
