@@ -47,6 +47,7 @@ export class ImageDb {
   /** Opens (creating if needed) a database for writing. */
   static openForWrite(dir: string): ImageDb {
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not an LMDB directory`);
+    if (fs.existsSync(path.join(dir, 'data.mdb'))) checkDataFile(dir);
     return ImageDb.openEnv(dir, false);
   }
 

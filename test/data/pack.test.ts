@@ -108,6 +108,7 @@ test('corrupt database: not an LMDB, unfinished, a damaged record, a label outsi
   fs.mkdirSync(junk);
   fs.writeFileSync(path.join(junk, 'data.mdb'), Buffer.alloc(8192, 0x5a));
   await throwsWith(() => LmdbDataset.open(junk), junk, 'corrupt LMDB');
+  await throwsWith(() => packImages({ images: colour, out: junk }), junk, 'corrupt LMDB');
   await throwsWith(() => LmdbDataset.open(path.join(dir, 'no.lmdb')), path.join(dir, 'no.lmdb'), 'no LMDB');
 
   // Damage a finished database from outside, through lmdb itself.
@@ -115,7 +116,6 @@ test('corrupt database: not an LMDB, unfinished, a damaged record, a label outsi
   await packImages({ images: colour, out: db, store: 'encoded' });
   const env = open({ path: db, noSubdir: false, maxDbs: 4 });
   const images = env.openDB<Buffer, string>({ name: 'images', encoding: 'binary' });
-  const meta = env.openDB<unknown, string>({ name: 'meta', encoding: 'json' });
   images.putSync('blue/0.jpg', Buffer.from([9, 9, 9]));
   images.putSync('blue/1.jpg', encodeRecord({ kind: RAW, channels: 1, label: 0, width: 4, height: 4, payload: new Uint8Array(10) }));
   images.putSync('blue/2.jpg', encodeRecord({ kind: RAW, channels: 1, label: 7, width: 2, height: 2, payload: new Uint8Array(4) }));
@@ -128,7 +128,6 @@ test('corrupt database: not an LMDB, unfinished, a damaged record, a label outsi
 
   const env2 = open({ path: db, noSubdir: false, maxDbs: 4 });
   env2.openDB<unknown, string>({ name: 'meta', encoding: 'json' }).removeSync('complete');
-  void meta;
   await env2.close();
   await throwsWith(() => LmdbDataset.open(db), db, 'unfinished');
 });
