@@ -3,7 +3,9 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import * as arch from './arch.js';
+import * as bench from './bench.js';
 import * as cost from './cost.js';
+import * as data from './data.js';
 import * as device from './device.js';
 import * as space from './space.js';
 
@@ -12,7 +14,8 @@ process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
-    .command(device).command(space).command(arch).command(cost)   // one call each: a list would need one argument type for all
+    // one call each: a list would need one argument type for all
+    .command(device).command(space).command(arch).command(cost).command(data).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()
     .help()
