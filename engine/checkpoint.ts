@@ -94,17 +94,22 @@ export async function saveTensors(path: string, tensors: Record<string, Tensor>,
  */
 export function loadTensors(path: string, into: Record<string, Tensor>, strict = true): Record<string, string> {
   const { tensors, metadata } = readSafetensors(path);
+  assignTensors(path, tensors, into, strict);
+  return metadata;
+}
+
+/** Writes host entries read from `source` into GPU tensors, checking every name and shape. */
+export function assignTensors(source: string, tensors: Record<string, HostTensor>, into: Record<string, Tensor>, strict: boolean): void {
   for (const [name, t] of Object.entries(into)) {
     const e = tensors[name];
-    if (!e) throw new CheckpointError(`${path}: missing tensor '${name}'`);
+    if (!e) throw new CheckpointError(`${source}: missing tensor '${name}'`);
     if (e.shape.length !== t.shape.length || e.shape.some((d, i) => d !== t.shape[i])) {
-      throw new CheckpointError(`${path}: tensor '${name}' has shape [${e.shape}], the model expects [${t.shape}]`);
+      throw new CheckpointError(`${source}: tensor '${name}' has shape [${e.shape}], the model expects [${t.shape}]`);
     }
     t.write(e.data instanceof Float32Array ? e.data : Float32Array.from(e.data));
   }
   if (strict) {
     const extra = Object.keys(tensors).filter((n) => !(n in into));
-    if (extra.length) throw new CheckpointError(`${path}: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+    if (extra.length) throw new CheckpointError(`${source}: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   }
-  return metadata;
 }

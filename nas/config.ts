@@ -44,9 +44,9 @@ function numberLeaf(def: number, r: Range, integer: boolean): Leaf<number> {
 const int = (def: number, r: Range = {}) => numberLeaf(def, r, true);
 const num = (def: number, r: Range = {}) => numberLeaf(def, r, false);
 
-function optNum(def: number | null, r: Range): Leaf<number | null> {
-  const inner = num(0, r);
-  return { leaf: true, def, check: (v) => (v === null ? { ok: null } : inner.check(v)) };
+/** A value that may also be null (the default): "not set". */
+function optional<T>(inner: Leaf<T>): Leaf<T | null> {
+  return { leaf: true, def: null, check: (v) => (v === null ? { ok: null } : inner.check(v)) };
 }
 
 const bool = (def: boolean): Leaf<boolean> => ({
@@ -114,6 +114,8 @@ export const SCHEMA = {
     arch_sample_num: int(2, { min: 1 }),             // new: ops sampled per row in arch steps (original: 2)
     softmax_temp: num(1, { gt: 0 }),
     num_classes: int(100, { min: 1 }),               // new: supernet classes (original: 100)
+    val_fraction: num(0.2, { gt: 0, lt: 1 }),        // new: share of each class's training images in the search-val split (original: 0.2)
+    log_every: int(50, { min: 1 }),                  // new: steps between logged step lines (original report_freq: 100)
     PRIMITIVES_stack: strs([...MBCONV6, 'skip_connect']),
     PRIMITIVES_head: strs([...MBCONV6]),
     adjoin_connect_nums: ints([], { min: 1 }),
@@ -174,7 +176,7 @@ export const SCHEMA = {
       log_base: num(15, { gt: 1 }),
       sub_loss_factor: num(0.1, { min: 0 }),
       latency_list_path: str(''),
-      target: optNum(null, { gt: 0 }),               // new: target cost in table units; null = none
+      target: optional(num(0, { gt: 0 })),               // new: target cost in table units; null = none
       target_form: oneOf('upper', ['upper', 'two_sided'] as const), // new: see nas/cost_loss.ts
       expect_over: oneOf('all', ['all', 'sampled'] as const),      // new: 'sampled' = original
     },
@@ -194,6 +196,7 @@ export const SCHEMA = {
     mean: nums([0.485, 0.456, 0.406]),
     std: nums([0.229, 0.224, 0.225], { gt: 0 }),
     color: bool(false),
+    limit: optional(int(1, { min: 1 })),                 // new: use a seeded subset of this many training images (quick runs)
   },
 };
 

@@ -114,3 +114,19 @@ export function openDataset(p: string, o: { list?: string; classMap?: string } =
   }
   return list ? FolderDataset.fromList(p, list, classMap) : FolderDataset.scan(p, classMap);
 }
+
+/** The entries of `base` that `entries` names (by key), as a dataset reading through `base`. */
+export function subsetDataset(base: Dataset, entries: Entry[]): Dataset {
+  const at = new Map(base.entries.map((e, i) => [e.key, i]));
+  const index = entries.map((e) => {
+    const i = at.get(e.key);
+    if (i === undefined) throw new Error(`${base.source}: no image '${e.key}'`);
+    return i;
+  });
+  return {
+    source: base.source, classes: base.classes, entries,
+    read: (i) => base.read(index[i]),
+    where: (i) => base.where(index[i]),
+    close: () => base.close(),
+  };
+}

@@ -69,11 +69,14 @@ export class Loader {
     return { x, y, n: indices.length, shape: [indices.length, size, size, channels] };
   }
 
-  /** The batches of one epoch, `prefetch` of them in preparation while one is consumed. */
-  async *epoch(epoch: number): AsyncGenerator<Batch> {
+  /**
+   * The batches of one epoch from batch `start` on (a resumed run skips what it has done),
+   * `prefetch` of them in preparation while one is consumed.
+   */
+  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
     const order = this.order(epoch), bs = this.o.batchSize;
     const pending: Promise<Batch>[] = [];
-    let next = 0;
+    let next = start;
     const fill = () => {
       while (pending.length <= this.o.prefetch && next < this.batches) {
         const p = this.batch(order.slice(next * bs, (next + 1) * bs), epoch);

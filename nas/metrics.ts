@@ -1,0 +1,29 @@
+// Accuracy from logits read back to the host, and running means for logging.
+
+/** Counts of labels among the top 1 and top 5 logits of each row (ties resolved by lower index). */
+export function topk(logits: Float32Array, labels: ArrayLike<number>, classes: number): { top1: number; top5: number } {
+  let top1 = 0, top5 = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const row = logits.subarray(i * classes, (i + 1) * classes), y = labels[i], v = row[y];
+    let above = 0;
+    for (let c = 0; c < classes; c++) if (row[c] > v || (row[c] === v && c < y)) above++;
+    if (above === 0) top1++;
+    if (above < 5) top5++;
+  }
+  return { top1, top5 };
+}
+
+/** Sums for a phase's running means; plain data so that a checkpoint can store it. */
+export interface Meter { n: number; loss: number; top1: number; top5: number; cost: number; steps: number }
+
+export const newMeter = (): Meter => ({ n: 0, loss: 0, top1: 0, top5: 0, cost: 0, steps: 0 });
+
+export function addToMeter(m: Meter, batch: number, loss: number, acc: { top1: number; top5: number }, cost = 0): void {
+  m.n += batch; m.steps++;
+  m.loss += loss * batch; m.top1 += acc.top1; m.top5 += acc.top5; m.cost += cost;
+}
+
+export function meterMeans(m: Meter): { loss: number; top1: number; top5: number; cost: number } {
+  const n = Math.max(m.n, 1);
+  return { loss: m.loss / n, top1: (100 * m.top1) / n, top5: (100 * m.top5) / n, cost: m.cost / Math.max(m.steps, 1) };
+}

@@ -1,0 +1,50 @@
+// The search's two loaders: the training images of a data directory (an image folder or LMDB,
+// its train/ part when it has one) split per class into search-train and search-validation by
+// the config's fraction and seed. Weight steps see training augmentation; architecture steps see
+// the evaluation transform, shuffled, as the original (spec 7.5).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { trainConfig, evalConfig, type AugmentConfig } from './data/augment.js';
+import { openDataset, subsetDataset, type Dataset } from './data/dataset.js';
+import { mustExist } from './data/files.js';
+import { Loader } from './data/loader.js';
+import { mixSeed, Rng } from './data/random.js';
+import { splitEntries } from './data/split.js';
+
+export interface SearchData { train: Loader; val: Loader; classes: string[] }
+
+/** The training part of a data directory, as the data commands write it. */
+export function openTrainImages(dir: string): Dataset {
+  mustExist(dir, 'data directory');
+  return openDataset(existsSync(join(dir, 'train')) ? join(dir, 'train') : dir);
+}
+
+export function augmentConfigs(cfg: Config): { train: AugmentConfig; eval: AugmentConfig } {
+  const [c, size] = cfg.data.input_size;
+  if (c !== 1 && c !== 3) throw new Error(`data.input_size: ${c} channels; images have 1 or 3`);
+  const stats = { mean: cfg.data.mean, std: cfg.data.std };
+  const train = trainConfig(size, c, stats);
+  train.scale = [cfg.data.random_sized.min_scale, 1];
+  return { train, eval: evalConfig(size, c, stats) };
+}
+
+export function searchLoaders(cfg: Config, dir: string): SearchData {
+  const ds = openTrainImages(dir);
+  if (ds.classes.length > cfg.search_params.num_classes) {
+    throw new Error(`${ds.source} has ${ds.classes.length} classes but search_params.num_classes is ${cfg.search_params.num_classes}`);
+  }
+  const seed = cfg.train_params.seed;
+  let entries = ds.entries;
+  if (cfg.data.limit !== null && cfg.data.limit < entries.length) {
+    entries = new Rng(mixSeed(seed, 0x6c696d)).shuffle([...entries]).slice(0, cfg.data.limit);
+  }
+  const split = splitEntries(entries, cfg.search_params.val_fraction, seed);
+  if (!split.train.length || !split.val.length) throw new Error(`${ds.source}: ${entries.length} images cannot be split into search-train and search-val with search_params.val_fraction ${cfg.search_params.val_fraction}`);
+  const aug = augmentConfigs(cfg), batchSize = cfg.data.batch_size;
+  return {
+    train: new Loader(subsetDataset(ds, split.train), { batchSize, augment: aug.train, seed }),
+    val: new Loader(subsetDataset(ds, split.val), { batchSize, augment: aug.eval, seed, shuffle: true }),
+    classes: ds.classes,
+  };
+}
