@@ -4,14 +4,31 @@
 export interface Tuning {
   /** Threads per workgroup for one-dimensional elementwise kernels. */
   elementwise: { WG: number };
+  /** Batch norm: threads per workgroup; rows per invocation in its per-channel passes. */
+  batchnorm: { WG: number; ROWS: number };
+  /** Threads per workgroup for pooling, softmax and cross-entropy, candidate mixing, optimizers. */
+  pool: { WG: number };
+  softmax: { WG: number };
+  mix: { WG: number };
+  optim: { WG: number };
 }
 
 const CPU: Tuning = {
   elementwise: { WG: 64 },
+  batchnorm: { WG: 64, ROWS: 64 },
+  pool: { WG: 64 },
+  softmax: { WG: 64 },
+  mix: { WG: 64 },
+  optim: { WG: 64 },
 };
 
 const GPU: Tuning = {
   elementwise: { WG: 256 },
+  batchnorm: { WG: 256, ROWS: 16 },
+  pool: { WG: 256 },
+  softmax: { WG: 256 },
+  mix: { WG: 256 },
+  optim: { WG: 256 },
 };
 
 export function tuningFor(kind: 'cpu' | 'gpu'): Tuning {

@@ -1,0 +1,97 @@
+// Batch norm, channels last: x is [..., C] and each channel is normalised over all other dims.
+// Training uses the batch statistics (biased variance) and updates the running ones in place,
+// PyTorch style (running = (1 - momentum) running + momentum batch, unbiased variance); eval
+// uses the running statistics. Kernels: kernels/batchnorm.wgsl.
+import { runtime } from '../runtime.js';
+import { grid, record, Tensor } from '../tensor.js';
+import { fmt } from './shape.js';
+
+export interface BatchNormState {
+  weight?: Tensor;
+  bias?: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  training: boolean;
+  momentum: number;
+  eps: number;
+}
+
+/** Most partial sums per channel that a finalize pass adds serially; longer inputs get longer chunks. */
+const MAX_CHUNKS = 1024;
+
+interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
+
+function geometry(x: Tensor): Geometry {
+  const C = x.shape[x.shape.length - 1];
+  const rows = x.size / C;
+  const chunk = Math.max(runtime().tuning.batchnorm.ROWS, Math.ceil(rows / MAX_CHUNKS));
+  return { rows, C, chunk, chunks: Math.ceil(rows / chunk), width: C % 4 === 0 ? 'v4' : 'v1' };
+}
+
+type Buffers = Record<string, Tensor>;
+
+/** Binds each named tensor under its scalar and vec4 names (`x` and `x4`): an entry point uses one. */
+function launch(entry: string, geo: Geometry, buffers: Buffers, extra: { training: boolean; affine: boolean; momentum?: number; eps?: number },
+                perChannel = false): void {
+  const rt = runtime();
+  const bound: Record<string, GPUBuffer> = {};
+  for (const [name, t] of Object.entries(buffers)) { bound[name] = t.buffer; bound[`${name}4`] = t.buffer; }
+  const invocations = perChannel ? geo.C : (geo.width === 'v4' ? geo.C / 4 : geo.C) * geo.chunks;
+  const { WG } = rt.tuning.batchnorm;
+  rt.run('batchnorm', entry, bound, {
+    rows: geo.rows, C: geo.C, chunk: geo.chunk, chunks: geo.chunks, momentum: extra.momentum ?? 0, eps: extra.eps ?? 0,
+    training: extra.training ? 1 : 0, affine: extra.affine ? 1 : 0,
+  }, grid(invocations, WG), { WG });
+}
+
+function checkChannels(what: string, t: Tensor | undefined, C: number, x: Tensor): void {
+  if (t && (t.shape.length !== 1 || t.shape[0] !== C)) {
+    throw new RangeError(`batchNorm: ${what} ${fmt(t.shape)} does not match the ${C} channels of x ${fmt(x.shape)}`);
+  }
+}
+
+/** Batch norm of x ([N, H, W, C] or [M, C]) over all dims but the last; see BatchNormState. */
+export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
+  const geo = geometry(x);
+  const { weight, bias, training } = s;
+  if (x.shape.length < 2) throw new RangeError(`batchNorm: x ${fmt(x.shape)} needs a channel dim and at least one other`);
+  if (!weight !== !bias) throw new RangeError('batchNorm: give both weight and bias (affine) or neither');
+  for (const [what, t] of [['weight', weight], ['bias', bias], ['runningMean', s.runningMean], ['runningVar', s.runningVar]] as const) {
+    checkChannels(what, t, geo.C, x);
+  }
+  if (training && geo.rows < 2) throw new RangeError(`batchNorm: training needs more than one value per channel, x is ${fmt(x.shape)}`);
+  const affine = !!weight;
+  const mode = { training, affine, momentum: s.momentum, eps: s.eps };
+  // Non-affine kernels still bind weight and bias: a scratch tensor stands in (never read).
+  const withAffine = (use: (w: { weight: Tensor; bias: Tensor }) => void) => {
+    const scratch = affine ? null : Tensor.empty([1]);
+    use({ weight: weight ?? scratch!, bias: bias ?? scratch! });
+    scratch?.dispose();
+  };
+  const stats = Tensor.empty([2, geo.C], 'batchnorm stats');
+  const coef = Tensor.empty([2, geo.C], 'batchnorm coefficients');
+  const partial = Tensor.empty([training ? geo.chunks : 1, 2, geo.C], 'batchnorm partial sums');
+  if (training) launch(`stats_${geo.width}`, geo, { x, partial }, mode);
+  withAffine((wb) => launch('finalize_forward', geo, { x, partial, stats, coef, running_mean: s.runningMean, running_var: s.runningVar, ...wb }, mode, true));
+  const out = Tensor.empty(x.shape, 'batchnorm output');
+  launch(`apply_${geo.width}`, geo, { x, stats, coef, out }, mode);
+  partial.dispose(); coef.dispose();
+
+  record(out, 'batchNorm', affine ? [x, weight!, bias!] : [x], (g) => {
+    const partial = Tensor.empty([geo.chunks, 2, geo.C], 'batchnorm partial sums');
+    const coef = Tensor.empty([3, geo.C], 'batchnorm coefficients');
+    const dweight = Tensor.empty([geo.C], 'batchnorm dweight'), dbias = Tensor.empty([geo.C], 'batchnorm dbias');
+    launch(`grad_sums_${geo.width}`, geo, { x, g, stats, partial }, mode);
+    withAffine((wb) => launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, ...wb }, mode, true));
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape, 'batchnorm dx');
+      launch(`dx_${geo.width}`, geo, { x, g, stats, coef, out: dx }, mode);
+    }
+    partial.dispose(); coef.dispose();
+    const wanted = (t: Tensor | undefined, grad: Tensor) => (t?.requiresGrad ? grad : (grad.dispose(), null));
+    return [dx, wanted(weight, dweight), wanted(bias, dbias)];
+  });
+  if (!out.gradFn) stats.dispose();  // nothing will run the backward
+  return out;
+}

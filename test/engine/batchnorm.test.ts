@@ -1,0 +1,78 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { batchNorm } from '../../engine/ops/batchnorm.js';
+import { Random } from '../../engine/random.js';
+import { Tensor, tidy } from '../../engine/tensor.js';
+import '../../engine/autograd.js';
+import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
+import * as ref from '../reference/batchnorm.js';
+
+await engine();
+const rng = new Random(7);
+
+interface Case { shape: number[]; training: boolean; affine: boolean; fd?: boolean }
+
+/** Runs forward and backward on the GPU and checks outputs, running stats and gradients. */
+async function check({ shape, training, affine, fd }: Case): Promise<void> {
+  const what = `[${shape}] ${training ? 'training' : 'eval'} ${affine ? 'affine' : 'plain'}`;
+  const C = shape[shape.length - 1], n = shape.reduce((a, b) => a * b);
+  // A mean far from zero checks that the variance survives cancellation.
+  const x = randomArray(rng, n, 2).map((v) => v + 3);
+  const s: ref.BatchNormRef = {
+    weight: affine ? randomArray(rng, C, 2) : undefined, bias: affine ? randomArray(rng, C) : undefined,
+    runningMean: randomArray(rng, C), runningVar: randomArray(rng, C).map((v) => v + 1.5),
+    training, momentum: 0.1, eps: 1e-5,
+  };
+  const w = randomArray(rng, n);
+  const tx = Tensor.fromArray(x, shape, true);
+  const tw = affine ? Tensor.fromArray(s.weight!, [C], true) : undefined;
+  const tb = affine ? Tensor.fromArray(s.bias!, [C], true) : undefined;
+  const rm = Tensor.fromArray(s.runningMean, [C]), rv = Tensor.fromArray(s.runningVar, [C]);
+  const y = await tidy(() => {
+    const y = batchNorm(tx, { weight: tw, bias: tb, runningMean: rm, runningVar: rv, training, momentum: s.momentum, eps: s.eps });
+    y.backward(Tensor.fromArray(w, shape));
+    return y;
+  }).toArray();
+  assertClose(y, ref.batchNorm(x, C, s), `${what} y`, 1e-4, 1e-4);
+  const running = training ? ref.updatedRunningStats(x, C, s) : { mean: s.runningMean, variance: s.runningVar };
+  assertClose(await rm.toArray(), running.mean, `${what} running mean`);
+  assertClose(await rv.toArray(), running.variance, `${what} running var`);
+
+  const expected = ref.batchNormBackward(x, w, C, s);
+  assertClose(await tx.grad!.toArray(), expected.dx, `${what} dx`, 1e-3, 1e-4);
+  if (affine) {
+    assertClose(await tw!.grad!.toArray(), expected.dweight, `${what} dweight`, 1e-3, 1e-3);
+    assertClose(await tb!.grad!.toArray(), expected.dbias, `${what} dbias`, 1e-3, 1e-3);
+  }
+  if (fd) {
+    const loss = () => dot(w, ref.batchNorm(x, C, s));
+    assertClose(await tx.grad!.toArray(), numericGrad(loss, x), `${what} dx vs finite differences`, 1e-3, 1e-4);
+    if (affine) {
+      assertClose(await tw!.grad!.toArray(), numericGrad(loss, s.weight!), `${what} dweight vs finite differences`, 1e-3, 1e-3);
+      assertClose(await tb!.grad!.toArray(), numericGrad(loss, s.bias!), `${what} dbias vs finite differences`, 1e-3, 1e-3);
+    }
+  }
+  for (const t of [tx, tw, tb, rm, rv]) { t?.grad?.dispose(); t?.dispose(); }
+}
+
+for (const training of [true, false]) for (const affine of [true, false]) {
+  test(`batch norm ${training ? 'training' : 'eval'}, ${affine ? 'affine' : 'non-affine'}: forward, running stats and gradients against float64 and finite differences`, async () => {
+    for (const shape of [[7, 1], [2, 3], [333, 5], [2, 3, 5, 13], [1, 4, 4, 16]]) await check({ shape, training, affine, fd: true });
+    // many chunks per channel, both widths
+    for (const shape of [[3001, 12], [4, 30, 30, 7]]) await check({ shape, training, affine });
+  });
+}
+
+test('batch norm with more rows than the finalize pass takes in chunks of the tuned size', async () => {
+  await check({ shape: [70001, 4], training: true, affine: true });
+});
+
+test('batch norm refuses mismatched parameters and single-row training', () => {
+  const x = Tensor.zeros([4, 3]), c3 = Tensor.zeros([3]), c4 = Tensor.zeros([4]);
+  const s = { runningMean: c3, runningVar: c3, training: true, momentum: 0.1, eps: 1e-5 };
+  assert.throws(() => batchNorm(x, { ...s, weight: c4, bias: c4 }), /weight \[4\] does not match the 3 channels of x \[4, 3\]/);
+  assert.throws(() => batchNorm(x, { ...s, weight: c3 }), /both weight and bias/);
+  assert.throws(() => batchNorm(Tensor.zeros([1, 3]), s), /more than one value per channel/);
+});
+
+test.run();
