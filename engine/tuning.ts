@@ -6,11 +6,12 @@ export interface Tuning {
   elementwise: { WG: number };
   /** Batch norm: threads per workgroup; rows per invocation in its per-channel passes. */
   batchnorm: { WG: number; ROWS: number };
-  /** Threads per workgroup for pooling, softmax and cross-entropy, candidate mixing, optimizers. */
+  /** Threads per workgroup for pooling, softmax and cross-entropy, and optimizer kernels. */
   pool: { WG: number };
   softmax: { WG: number };
-  mix: { WG: number };
   optim: { WG: number };
+  /** Candidate mixing: threads per workgroup; vec4s per invocation in its gradient reduction. */
+  mix: { WG: number; CHUNK: number };
 }
 
 const CPU: Tuning = {
@@ -18,8 +19,8 @@ const CPU: Tuning = {
   batchnorm: { WG: 64, ROWS: 64 },
   pool: { WG: 64 },
   softmax: { WG: 64 },
-  mix: { WG: 64 },
   optim: { WG: 64 },
+  mix: { WG: 64, CHUNK: 64 },
 };
 
 const GPU: Tuning = {
@@ -27,8 +28,8 @@ const GPU: Tuning = {
   batchnorm: { WG: 256, ROWS: 16 },
   pool: { WG: 256 },
   softmax: { WG: 256 },
-  mix: { WG: 256 },
   optim: { WG: 256 },
+  mix: { WG: 256, CHUNK: 16 },
 };
 
 export function tuningFor(kind: 'cpu' | 'gpu'): Tuning {
