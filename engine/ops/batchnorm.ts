@@ -52,9 +52,9 @@ function checkChannels(what: string, t: Tensor | undefined, C: number, x: Tensor
 
 /** Batch norm of x ([N, H, W, C] or [M, C]) over all dims but the last; see BatchNormState. */
 export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
+  if (x.shape.length < 2) throw new RangeError(`batchNorm: x ${fmt(x.shape)} needs a channel dim and at least one other`);
   const geo = geometry(x);
   const { weight, bias, training } = s;
-  if (x.shape.length < 2) throw new RangeError(`batchNorm: x ${fmt(x.shape)} needs a channel dim and at least one other`);
   if (!weight !== !bias) throw new RangeError('batchNorm: give both weight and bias (affine) or neither');
   for (const [what, t] of [['weight', weight], ['bias', bias], ['runningMean', s.runningMean], ['runningVar', s.runningVar]] as const) {
     checkChannels(what, t, geo.C, x);
@@ -62,17 +62,13 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
   if (training && geo.rows < 2) throw new RangeError(`batchNorm: training needs more than one value per channel, x is ${fmt(x.shape)}`);
   const affine = !!weight;
   const mode = { training, affine, momentum: s.momentum, eps: s.eps };
-  // Non-affine kernels still bind weight and bias: a scratch tensor stands in (never read).
-  const withAffine = (use: (w: { weight: Tensor; bias: Tensor }) => void) => {
-    const scratch = affine ? null : Tensor.empty([1]);
-    use({ weight: weight ?? scratch!, bias: bias ?? scratch! });
-    scratch?.dispose();
-  };
+  // Without affine parameters, a read-only input of the same dispatch fills their (unread) bindings.
+  const affineParams = (standIn: Tensor) => ({ weight: weight ?? standIn, bias: bias ?? standIn });
   const stats = Tensor.empty([2, geo.C], 'batchnorm stats');
   const coef = Tensor.empty([2, geo.C], 'batchnorm coefficients');
   const partial = Tensor.empty([training ? geo.chunks : 1, 2, geo.C], 'batchnorm partial sums');
   if (training) launch(`stats_${geo.width}`, geo, { x, partial }, mode);
-  withAffine((wb) => launch('finalize_forward', geo, { x, partial, stats, coef, running_mean: s.runningMean, running_var: s.runningVar, ...wb }, mode, true));
+  launch('finalize_forward', geo, { x, partial, stats, coef, running_mean: s.runningMean, running_var: s.runningVar, ...affineParams(x) }, mode, true);
   const out = Tensor.empty(x.shape, 'batchnorm output');
   launch(`apply_${geo.width}`, geo, { x, stats, coef, out }, mode);
   partial.dispose(); coef.dispose();
@@ -82,7 +78,7 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
     const coef = Tensor.empty([3, geo.C], 'batchnorm coefficients');
     const dweight = Tensor.empty([geo.C], 'batchnorm dweight'), dbias = Tensor.empty([geo.C], 'batchnorm dbias');
     launch(`grad_sums_${geo.width}`, geo, { x, g, stats, partial }, mode);
-    withAffine((wb) => launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, ...wb }, mode, true));
+    launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, ...affineParams(g) }, mode, true);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, 'batchnorm dx');
