@@ -17,6 +17,7 @@ function launch(entry: string, buffers: Record<string, Tensor>, { rows, C, inv_t
 /** softmax(x / temperature) over the last dim of [R, C]. */
 export function softmax(x: Tensor, temperature = 1): Tensor {
   expectRank('softmax', 'x', x, 2);
+  if (!(temperature > 0)) throw new RangeError(`softmax: temperature ${temperature} must be positive`);
   const [rows, C] = x.shape;
   const params = { rows, C, inv_t: 1 / temperature };
   const y = Tensor.empty(x.shape, 'softmax');

@@ -67,6 +67,26 @@ test('batch norm with more rows than the finalize pass takes in chunks of the tu
   await check({ shape: [70001, 4], training: true, affine: true });
 });
 
+test('batch norm: gradients to the affine parameters only, and running statistics over two training steps', async () => {
+  const shape = [3, 5, 5, 8], C = 8, n = 600;
+  const xs = [randomArray(rng, n, 2), randomArray(rng, n, 2)], w = randomArray(rng, n);
+  const s: ref.BatchNormRef = { weight: randomArray(rng, C), bias: randomArray(rng, C), runningMean: new Float64Array(C), runningVar: new Float64Array(C).fill(1), training: true, momentum: 0.3, eps: 1e-3 };
+  const tw = Tensor.fromArray(s.weight!, [C], true), tb = Tensor.fromArray(s.bias!, [C], true);
+  const rm = Tensor.fromArray(s.runningMean, [C]), rv = Tensor.fromArray(s.runningVar, [C]);
+  for (const x of xs) {
+    const tx = Tensor.fromArray(x, shape);
+    tidy(() => batchNorm(tx, { ...s, weight: tw, bias: tb, runningMean: rm, runningVar: rv }).backward(Tensor.fromArray(w, shape)));
+    assert.is(tx.grad, null);
+    const next = ref.updatedRunningStats(x, C, s);
+    s.runningMean = next.mean; s.runningVar = next.variance;
+  }
+  assertClose(await rm.toArray(), s.runningMean, 'running mean');
+  assertClose(await rv.toArray(), s.runningVar, 'running var');
+  const expected = xs.map((x) => ref.batchNormBackward(x, w, C, s));
+  assertClose(await tw.grad!.toArray(), expected[0].dweight.map((v, c) => v + expected[1].dweight[c]), 'dweight', 1e-4, 1e-4);
+  assertClose(await tb.grad!.toArray(), expected[0].dbias.map((v, c) => v + expected[1].dbias[c]), 'dbias', 1e-4, 1e-4);
+});
+
 test('batch norm refuses mismatched parameters and single-row training', () => {
   const x = Tensor.zeros([4, 3]), c3 = Tensor.zeros([3]), c4 = Tensor.zeros([4]);
   const s = { runningMean: c3, runningVar: c3, training: true, momentum: 0.1, eps: 1e-5 };

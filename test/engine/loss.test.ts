@@ -57,7 +57,8 @@ test('softmax and cross-entropy stay finite for huge logits', async () => {
   assertClose(await softmax(Tensor.fromArray(logits, [2, 3])).toArray(), ref.softmax(logits, 3), 'softmax');
 });
 
-test('cross-entropy checks the labels against the logits', () => {
+test('cross-entropy checks the labels against the logits; softmax wants a positive temperature', () => {
+  assert.throws(() => softmax(Tensor.zeros([2, 3]), 0), /softmax: temperature 0 must be positive/);
   assert.throws(() => crossEntropy(Tensor.zeros([4, 3]), Tensor.zeros([3])), /crossEntropy: labels \[3\] do not match logits \[4, 3\]/);
 });
 
