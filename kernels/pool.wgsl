@@ -21,10 +21,14 @@ fn avg_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   out[i] = s / f32(p.HW);
 }
 
-// dx[n, r, c] = g[n, c] / HW, with x bound to the upstream gradient g [N, C].
+// dx[n, r, c] = g[n, c] / HW, with x bound to the upstream gradient g [N, C]; the same
+// invocation layout as the forward, so each g value is loaded once.
 @compute @workgroup_size(WG)
 fn avg_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = invocation(wg, nwg, lid);
-  if (i >= p.N * p.HW * p.C) { return; }
-  out[i] = x[(i / (p.HW * p.C)) * p.C + i % p.C] / f32(p.HW);
+  if (i >= p.N * p.C) { return; }
+  let n = i / p.C;
+  let c = i % p.C;
+  let v = x[i] / f32(p.HW);
+  for (var r = 0u; r < p.HW; r++) { out[(n * p.HW + r) * p.C + c] = v; }
 }

@@ -3,10 +3,11 @@ import { runtime } from '../runtime.js';
 import { grid, record, Tensor } from '../tensor.js';
 import { expectRank } from './shape.js';
 
+/** One invocation per (n, c) of the [N, H, W, C] input `shape`. */
 function launch(entry: string, src: Tensor, out: Tensor, shape: readonly number[]): Tensor {
   const [N, H, W, C] = shape;
   const { WG } = runtime().tuning.pool;
-  runtime().run('pool', entry, { x: src.buffer, out: out.buffer }, { N, HW: H * W, C }, grid(out.size, WG), { WG });
+  runtime().run('pool', entry, { x: src.buffer, out: out.buffer }, { N, HW: H * W, C }, grid(N * C, WG), { WG });
   return out;
 }
 
