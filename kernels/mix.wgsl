@@ -24,6 +24,10 @@ struct Params {
 // [K, chunks] partial sums of g * x_k
 @group(0) @binding(8) var<storage, read_write> partial: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dx0: array<vec4f>;
+@group(0) @binding(11) var<storage, read_write> dx1: array<vec4f>;
+@group(0) @binding(12) var<storage, read_write> dx2: array<vec4f>;
+@group(0) @binding(13) var<storage, read_write> dx3: array<vec4f>;
 
 fn invocation(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x + wg.x) * WG + lid.x; }
 
@@ -41,12 +45,16 @@ fn mix_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   out[i] = acc;
 }
 
-// dx_k0 = w[k0] g
+// dx_k = w[k] g for each bound candidate: one read of g for up to four gradients.
 @compute @workgroup_size(WG)
 fn mix_scale(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = invocation(wg, nwg, lid);
   if (i >= vec4s()) { return; }
-  out[i] = w[p.k0] * g[i];
+  let gv = g[i];
+  dx0[i] = w[p.k0] * gv;
+  if (p.count > 1u) { dx1[i] = w[p.k0 + 1u] * gv; }
+  if (p.count > 2u) { dx2[i] = w[p.k0 + 2u] * gv; }
+  if (p.count > 3u) { dx3[i] = w[p.k0 + 3u] * gv; }
 }
 
 // Partial sums of g * x_k over one chunk, for each bound candidate.

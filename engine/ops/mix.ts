@@ -38,12 +38,18 @@ export function weightedSum(xs: readonly Tensor[], w: Tensor): Tensor {
     launch('mix_forward', { w, out, ...bound }, { n, k0, count, accumulate: k0 > 0 }, vec4s);
   }
   return record(out, 'weightedSum', [...xs, w], (g) => {
-    const dxs = xs.map((x, k) => {
-      if (!x.requiresGrad) return null;
-      const dx = Tensor.empty(x.shape, 'mix dx');
-      launch('mix_scale', { w, g, out: dx }, { n, k0: k }, vec4s);
-      return dx;
-    });
+    const dxs: (Tensor | null)[] = [];
+    for (let k0 = 0; k0 < K; k0 += PER_DISPATCH) {
+      const group = xs.slice(k0, k0 + PER_DISPATCH);
+      // Every slot is written or bound: slots past the group get tiny never-written stand-ins
+      // (writable bindings may not alias).
+      const slots = Array.from({ length: PER_DISPATCH }, (_, j) => (group[j] ? Tensor.empty(group[j].shape, 'mix dx') : Tensor.empty([1])));
+      launch('mix_scale', { w, g, dx0: slots[0], dx1: slots[1], dx2: slots[2], dx3: slots[3] }, { n, k0, count: group.length }, vec4s);
+      slots.forEach((dx, j) => {
+        if (group[j]?.requiresGrad) dxs.push(dx);
+        else { dx.dispose(); if (group[j]) dxs.push(null); }
+      });
+    }
     if (!w.requiresGrad) return [...dxs, null];
     const chunk = Math.max(runtime().tuning.mix.CHUNK, Math.ceil(vec4s / MAX_CHUNKS)), chunks = Math.ceil(vec4s / chunk);
     const partial = Tensor.empty([K, chunks], 'mix partial sums');
