@@ -41,14 +41,13 @@ export function weightedSum(xs: readonly Tensor[], w: Tensor): Tensor {
     const dxs: (Tensor | null)[] = [];
     for (let k0 = 0; k0 < K; k0 += PER_DISPATCH) {
       const group = xs.slice(k0, k0 + PER_DISPATCH);
-      // Every slot is written or bound: slots past the group get tiny never-written stand-ins
-      // (writable bindings may not alias).
-      const slots = Array.from({ length: PER_DISPATCH }, (_, j) => (group[j] ? Tensor.empty(group[j].shape, 'mix dx') : Tensor.empty([1])));
-      launch('mix_scale', { w, g, dx0: slots[0], dx1: slots[1], dx2: slots[2], dx3: slots[3] }, { n, k0, count: group.length }, vec4s);
-      slots.forEach((dx, j) => {
-        if (group[j]?.requiresGrad) dxs.push(dx);
-        else { dx.dispose(); if (group[j]) dxs.push(null); }
-      });
+      const grads = group.map((x) => Tensor.empty(x.shape, 'mix dx'));
+      // Slots past the group still need distinct writable buffers (bindings may not alias).
+      const standIns = Array.from({ length: PER_DISPATCH - group.length }, () => Tensor.empty([1]));
+      const slots = Object.fromEntries([...grads, ...standIns].map((t, j) => [`dx${j}`, t]));
+      launch('mix_scale', { w, g, ...slots }, { n, k0, count: group.length }, vec4s);
+      for (const t of standIns) t.dispose();
+      grads.forEach((dx, j) => dxs.push(group[j].requiresGrad ? dx : (dx.dispose(), null)));
     }
     if (!w.requiresGrad) return [...dxs, null];
     const chunk = Math.max(runtime().tuning.mix.CHUNK, Math.ceil(vec4s / MAX_CHUNKS)), chunks = Math.ceil(vec4s / chunk);
