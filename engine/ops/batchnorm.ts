@@ -16,15 +16,13 @@ export interface BatchNormState {
   eps: number;
 }
 
-/** Most partial sums per channel that a finalize pass adds serially; longer inputs get longer chunks. */
-const MAX_CHUNKS = 1024;
-
 interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
 
 function geometry(x: Tensor): Geometry {
   const C = x.shape[x.shape.length - 1];
   const rows = x.size / C;
-  const chunk = Math.max(runtime().tuning.batchnorm.ROWS, Math.ceil(rows / MAX_CHUNKS));
+  const { ROWS, MAX_CHUNKS } = runtime().tuning.batchnorm;
+  const chunk = Math.max(ROWS, Math.ceil(rows / MAX_CHUNKS));
   return { rows, C, chunk, chunks: Math.ceil(rows / chunk), width: C % 4 === 0 ? 'v4' : 'v1' };
 }
 

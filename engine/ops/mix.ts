@@ -6,7 +6,6 @@ import { softmax } from './loss.js';
 import { fmt, sameShape } from './shape.js';
 
 const PER_DISPATCH = 4;  // candidates bound by one dispatch (x0..x3)
-const MAX_CHUNKS = 4096; // partial sums per candidate that mix_dw adds serially
 
 function launch(entry: string, buffers: Record<string, Tensor>, params: { n: number; k0?: number; count?: number; accumulate?: boolean; chunk?: number; chunks?: number },
                 invocations: number): void {
@@ -50,7 +49,8 @@ export function weightedSum(xs: readonly Tensor[], w: Tensor): Tensor {
       grads.forEach((dx, j) => dxs.push(group[j].requiresGrad ? dx : (dx.dispose(), null)));
     }
     if (!w.requiresGrad) return [...dxs, null];
-    const chunk = Math.max(runtime().tuning.mix.CHUNK, Math.ceil(vec4s / MAX_CHUNKS)), chunks = Math.ceil(vec4s / chunk);
+    const { CHUNK, MAX_CHUNKS } = runtime().tuning.mix;
+    const chunk = Math.max(CHUNK, Math.ceil(vec4s / MAX_CHUNKS)), chunks = Math.ceil(vec4s / chunk);
     const partial = Tensor.empty([K, chunks], 'mix partial sums');
     for (let k0 = 0; k0 < K; k0 += PER_DISPATCH) {
       const { count, bound } = candidates(xs, k0);
