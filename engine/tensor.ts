@@ -51,7 +51,7 @@ export class Tensor {
   static empty(shape: Shape, what = 'tensor'): Tensor {
     const t = Tensor.alloc(shape, what);
     const rt = runtime();
-    if (rt.poison && t.size) rt.run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: NaN, beta: 0 }, grid(t.size));
+    if (rt.poison && t.size) rt.run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: NaN, beta: 0 }, grid(t.size), rt.tuning.elementwise);
     return t;
   }
 
@@ -72,7 +72,7 @@ export class Tensor {
 
   static full(shape: Shape, value: number): Tensor {
     const t = Tensor.empty(shape);
-    runtime().run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: value, beta: 0 }, grid(t.size));
+    runtime().run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: value, beta: 0 }, grid(t.size), runtime().tuning.elementwise);
     return t;
   }
 
