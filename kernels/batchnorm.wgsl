@@ -15,6 +15,8 @@ struct Params {
   eps: f32,
   training: u32,
   affine: u32,
+  lo: f32,         // fused activation: clamp to [lo, hi] (ReLU, ReLU6; +-FLT_MAX for none)
+  hi: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,9 +32,12 @@ struct Params {
 // [2, C]: mean and 1/sqrt(var + eps) used by the forward (batch or running statistics)
 @group(0) @binding(9) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(10) var<storage, read_write> stats4: array<vec4f>;
-// per-channel coefficients: forward [scale, bias]; backward [a, b, c] of dx = a g + b (x - mean) + c
-@group(0) @binding(11) var<storage, read_write> coef: array<f32>;
-@group(0) @binding(12) var<storage, read_write> coef4: array<vec4f>;
+// [2, C]: forward scale (weight * inv_std) and bias, kept for the backward of the activation
+@group(0) @binding(11) var<storage, read_write> fwd: array<f32>;
+@group(0) @binding(12) var<storage, read_write> fwd4: array<vec4f>;
+// [3, C]: backward a, b, c of dx = a g' + b (x - mean) + c, with g' the gradient past the activation
+@group(0) @binding(19) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(20) var<storage, read_write> coef4: array<vec4f>;
 @group(0) @binding(13) var<storage, read> weight: array<f32>;
 @group(0) @binding(14) var<storage, read> bias: array<f32>;
 @group(0) @binding(15) var<storage, read_write> running_mean: array<f32>;
@@ -44,6 +49,10 @@ fn invocation(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x +
 
 // Rows [r0, r1) of one chunk; r0 >= r1 marks an invocation past the end.
 fn chunk_rows(chunk: u32) -> vec2u { return vec2u(chunk * p.chunk, min(chunk * p.chunk + p.chunk, p.rows)); }
+
+// The upstream gradient past the clamp: it passes where y = (x - mean) scale + bias is strictly inside.
+fn past_clamp4(g: vec4f, y: vec4f) -> vec4f { return select(vec4f(0.0), g, (y > vec4f(p.lo)) & (y < vec4f(p.hi))); }
+fn past_clamp(g: f32, y: f32) -> f32 { return select(0.0, g, y > p.lo && y < p.hi); }
 
 fn channel_weight(c: u32) -> f32 { if (p.affine == 1u) { return weight[c]; } return 1.0; }
 fn channel_bias(c: u32) -> f32 { if (p.affine == 1u) { return bias[c]; } return 0.0; }
@@ -117,11 +126,11 @@ fn finalize_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) n
   let inv_std = 1.0 / sqrt(variance + p.eps);
   stats[c] = mean;
   stats[p.C + c] = inv_std;
-  coef[c] = channel_weight(c) * inv_std;
-  coef[p.C + c] = channel_bias(c);
+  fwd[c] = channel_weight(c) * inv_std;
+  fwd[p.C + c] = channel_bias(c);
 }
 
-// out = (x - mean) * scale + bias
+// out = clamp((x - mean) * scale + bias, lo, hi)
 @compute @workgroup_size(WG)
 fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let G = p.C / 4;
@@ -130,11 +139,11 @@ fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let r = chunk_rows(i / G);
   if (r.x >= r.y) { return; }
   let mean = stats4[cg];
-  let scale = coef4[cg];
-  let shift = coef4[G + cg];
+  let scale = fwd4[cg];
+  let shift = fwd4[G + cg];
   for (var row = r.x; row < r.y; row++) {
     let j = row * G + cg;
-    out4[j] = (x4[j] - mean) * scale + shift;
+    out4[j] = clamp((x4[j] - mean) * scale + shift, vec4f(p.lo), vec4f(p.hi));
   }
 }
 
@@ -145,17 +154,18 @@ fn apply_v1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let r = chunk_rows(i / p.C);
   if (r.x >= r.y) { return; }
   let mean = stats[c];
-  let scale = coef[c];
-  let shift = coef[p.C + c];
+  let scale = fwd[c];
+  let shift = fwd[p.C + c];
   for (var row = r.x; row < r.y; row++) {
     let j = row * p.C + c;
-    out[j] = (x[j] - mean) * scale + shift;
+    out[j] = clamp((x[j] - mean) * scale + shift, p.lo, p.hi);
   }
 }
 
 // ---- backward --------------------------------------------------------------------------------
 
-// Both reductions of the backward in one read of x and g: sum(g) and sum(g * (x - mean)).
+// Both reductions of the backward in one read of x and g: sum(g') and sum(g' (x - mean)), g'
+// being g past the activation (recomputed from x: cheaper than reading the output).
 @compute @workgroup_size(WG)
 fn grad_sums_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let G = p.C / 4;
@@ -165,13 +175,16 @@ fn grad_sums_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   let r = chunk_rows(chunk);
   if (r.x >= r.y) { return; }
   let mean = stats4[cg];
+  let scale = fwd4[cg];
+  let shift = fwd4[G + cg];
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
   for (var row = r.x; row < r.y; row++) {
     let j = row * G + cg;
-    let gv = g4[j];
+    let xc = x4[j] - mean;
+    let gv = past_clamp4(g4[j], xc * scale + shift);
     sg += gv;
-    sgx += gv * (x4[j] - mean);
+    sgx += gv * xc;
   }
   partial4[2u * chunk * G + cg] = sg;
   partial4[(2u * chunk + 1u) * G + cg] = sgx;
@@ -185,22 +198,25 @@ fn grad_sums_v1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   let r = chunk_rows(chunk);
   if (r.x >= r.y) { return; }
   let mean = stats[c];
+  let scale = fwd[c];
+  let shift = fwd[p.C + c];
   var sg = 0.0;
   var sgx = 0.0;
   for (var row = r.x; row < r.y; row++) {
     let j = row * p.C + c;
-    let gv = g[j];
+    let xc = x[j] - mean;
+    let gv = past_clamp(g[j], xc * scale + shift);
     sg += gv;
-    sgx += gv * (x[j] - mean);
+    sgx += gv * xc;
   }
   partial[2u * chunk * p.C + c] = sg;
   partial[(2u * chunk + 1u) * p.C + c] = sgx;
 }
 
-// Per channel: dweight = sum(g * xhat), dbias = sum(g), and the dx coefficients. Training
+// Per channel: dweight = sum(g' xhat), dbias = sum(g'), and the dx coefficients. Training
 // (gradient through the batch mean and variance):
-//   dx = w inv_std (g - sum(g)/n - xhat sum(g xhat)/n)
-// Eval (running statistics are constants): dx = w inv_std g.
+//   dx = w inv_std (g' - sum(g')/n - xhat sum(g' xhat)/n)
+// Eval (running statistics are constants): dx = w inv_std g'.
 @compute @workgroup_size(WG)
 fn finalize_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let c = invocation(wg, nwg, lid);
@@ -222,7 +238,7 @@ fn finalize_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) 
   coef[2u * p.C + c] = -train * a * sg / n;
 }
 
-// out = a g + b (x - mean) + c
+// out = a g' + b (x - mean) + c
 @compute @workgroup_size(WG)
 fn dx_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let G = p.C / 4;
@@ -231,12 +247,15 @@ fn dx_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let r = chunk_rows(i / G);
   if (r.x >= r.y) { return; }
   let mean = stats4[cg];
+  let scale = fwd4[cg];
+  let shift = fwd4[G + cg];
   let a = coef4[cg];
   let b = coef4[G + cg];
   let c = coef4[2u * G + cg];
   for (var row = r.x; row < r.y; row++) {
     let j = row * G + cg;
-    out4[j] = a * g4[j] + b * (x4[j] - mean) + c;
+    let xc = x4[j] - mean;
+    out4[j] = a * past_clamp4(g4[j], xc * scale + shift) + b * xc + c;
   }
 }
 
@@ -247,11 +266,14 @@ fn dx_v1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let r = chunk_rows(i / p.C);
   if (r.x >= r.y) { return; }
   let mean = stats[ch];
+  let scale = fwd[ch];
+  let shift = fwd[p.C + ch];
   let a = coef[ch];
   let b = coef[p.C + ch];
   let c = coef[2u * p.C + ch];
   for (var row = r.x; row < r.y; row++) {
     let j = row * p.C + ch;
-    out[j] = a * g[j] + b * (x[j] - mean) + c;
+    let xc = x[j] - mean;
+    out[j] = a * past_clamp(g[j], xc * scale + shift) + b * xc + c;
   }
 }

@@ -10,18 +10,18 @@ import * as ref from '../reference/batchnorm.js';
 await engine();
 const rng = new Random(7);
 
-interface Case { shape: number[]; training: boolean; affine: boolean; fd?: boolean }
+interface Case { shape: number[]; training: boolean; affine: boolean; fd?: boolean; activation?: 'relu' | 'relu6' }
 
 /** Runs forward and backward on the GPU and checks outputs, running stats and gradients. */
-async function check({ shape, training, affine, fd }: Case): Promise<void> {
-  const what = `[${shape}] ${training ? 'training' : 'eval'} ${affine ? 'affine' : 'plain'}`;
+async function check({ shape, training, affine, fd, activation }: Case): Promise<void> {
+  const what = `[${shape}] ${training ? 'training' : 'eval'} ${affine ? 'affine' : 'plain'}${activation ? ` + ${activation}` : ''}`;
   const C = shape[shape.length - 1], n = shape.reduce((a, b) => a * b);
   // A mean far from zero checks that the variance survives cancellation.
   const x = randomArray(rng, n, 2).map((v) => v + 3);
   const s: ref.BatchNormRef = {
-    weight: affine ? randomArray(rng, C, 2) : undefined, bias: affine ? randomArray(rng, C) : undefined,
+    weight: affine ? randomArray(rng, C, 4) : undefined, bias: affine ? randomArray(rng, C) : undefined,
     runningMean: randomArray(rng, C), runningVar: randomArray(rng, C).map((v) => v + 1.5),
-    training, momentum: 0.1, eps: 1e-5,
+    training, momentum: 0.1, eps: 1e-5, activation,
   };
   const w = randomArray(rng, n);
   const tx = Tensor.fromArray(x, shape, true);
@@ -29,7 +29,7 @@ async function check({ shape, training, affine, fd }: Case): Promise<void> {
   const tb = affine ? Tensor.fromArray(s.bias!, [C], true) : undefined;
   const rm = Tensor.fromArray(s.runningMean, [C]), rv = Tensor.fromArray(s.runningVar, [C]);
   const y = await tidy(() => {
-    const y = batchNorm(tx, { weight: tw, bias: tb, runningMean: rm, runningVar: rv, training, momentum: s.momentum, eps: s.eps });
+    const y = batchNorm(tx, { weight: tw, bias: tb, runningMean: rm, runningVar: rv, training, momentum: s.momentum, eps: s.eps, activation });
     y.backward(Tensor.fromArray(w, shape));
     return y;
   }).toArray();
@@ -62,6 +62,14 @@ for (const training of [true, false]) for (const affine of [true, false]) {
     for (const shape of [[3001, 12], [4, 30, 30, 7]]) await check({ shape, training, affine });
   });
 }
+
+test('batch norm with a fused ReLU or ReLU6: forward and gradients against float64 and finite differences', async () => {
+  for (const activation of ['relu', 'relu6'] as const) {
+    for (const [training, affine] of [[true, true], [true, false], [false, true]]) {
+      for (const shape of [[333, 5], [2, 3, 5, 16]]) await check({ shape, training, affine, activation, fd: true });
+    }
+  }
+});
 
 test('batch norm with more rows than the finalize pass takes in chunks of the tuned size', async () => {
   await check({ shape: [70001, 4], training: true, affine: true });

@@ -3,7 +3,10 @@ export interface BatchNormRef {
   weight?: Float64Array; bias?: Float64Array;
   runningMean: Float64Array; runningVar: Float64Array;
   training: boolean; momentum: number; eps: number;
+  activation?: 'relu' | 'relu6';
 }
+
+const CLAMPS = { relu: [0, Infinity], relu6: [0, 6] } as const;
 
 /** Per-channel mean and biased variance over the rows. */
 export function channelMoments(x: ArrayLike<number>, C: number): { mean: Float64Array; variance: Float64Array } {
@@ -18,14 +21,16 @@ function statistics(x: ArrayLike<number>, C: number, s: BatchNormRef) {
   return s.training ? channelMoments(x, C) : { mean: s.runningMean, variance: s.runningVar };
 }
 
-export function batchNorm(x: ArrayLike<number>, C: number, s: BatchNormRef): Float64Array {
+function normalised(x: ArrayLike<number>, C: number, s: BatchNormRef): Float64Array {
   const { mean, variance } = statistics(x, C, s);
-  const y = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const c = i % C;
-    y[i] = (x[i] - mean[c]) / Math.sqrt(variance[c] + s.eps) * (s.weight?.[c] ?? 1) + (s.bias?.[c] ?? 0);
-  }
-  return y;
+  return Float64Array.from(x, (v, i) => (v - mean[i % C]) / Math.sqrt(variance[i % C] + s.eps) * (s.weight?.[i % C] ?? 1) + (s.bias?.[i % C] ?? 0));
+}
+
+export function batchNorm(x: ArrayLike<number>, C: number, s: BatchNormRef): Float64Array {
+  const y = normalised(x, C, s);
+  if (!s.activation) return y;
+  const [lo, hi] = CLAMPS[s.activation];
+  return y.map((v) => Math.min(hi, Math.max(lo, v)));
 }
 
 /** The running statistics after one training forward. */
@@ -38,9 +43,14 @@ export function updatedRunningStats(x: ArrayLike<number>, C: number, s: BatchNor
   };
 }
 
-/** Analytic gradients for upstream gradient g. */
-export function batchNormBackward(x: ArrayLike<number>, g: ArrayLike<number>, C: number, s: BatchNormRef) {
+/** Analytic gradients for upstream gradient g (of the activation's output when there is one). */
+export function batchNormBackward(x: ArrayLike<number>, upstream: ArrayLike<number>, C: number, s: BatchNormRef) {
   const rows = x.length / C;
+  let g = upstream;
+  if (s.activation) {
+    const [lo, hi] = CLAMPS[s.activation], y = normalised(x, C, s);
+    g = Float64Array.from(upstream, (v, i) => (y[i] > lo && y[i] < hi ? v : 0));
+  }
   const { mean, variance } = statistics(x, C, s);
   const invStd = variance.map((v) => 1 / Math.sqrt(v + s.eps));
   const xhat = Float64Array.from(x, (v, i) => (v - mean[i % C]) * invStd[i % C]);
