@@ -3,7 +3,8 @@
 // (4 channels, vec4, when C % 4 == 0; else one channel) over one chunk, so adjacent lanes read
 // adjacent channels. It writes partial sums that a per-channel `finalize_*` pass combines.
 // The elementwise passes (apply, dx) use the same geometry, so per-channel values are loaded once
-// per invocation. The `_v4` and `_v1` entry points are one algorithm at two widths.
+// per invocation. The `_v4` and `_v1` entry points are one algorithm at two widths. A ReLU or
+// ReLU6 after the norm is fused: apply clamps, and the backward recomputes its gradient mask.
 override WG: u32 = 64;
 
 struct Params {
@@ -36,14 +37,14 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> fwd: array<f32>;
 @group(0) @binding(12) var<storage, read_write> fwd4: array<vec4f>;
 // [3, C]: backward a, b, c of dx = a g' + b (x - mean) + c, with g' the gradient past the activation
-@group(0) @binding(19) var<storage, read_write> coef: array<f32>;
-@group(0) @binding(20) var<storage, read_write> coef4: array<vec4f>;
-@group(0) @binding(13) var<storage, read> weight: array<f32>;
-@group(0) @binding(14) var<storage, read> bias: array<f32>;
-@group(0) @binding(15) var<storage, read_write> running_mean: array<f32>;
-@group(0) @binding(16) var<storage, read_write> running_var: array<f32>;
-@group(0) @binding(17) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(18) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(13) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(14) var<storage, read_write> coef4: array<vec4f>;
+@group(0) @binding(15) var<storage, read> weight: array<f32>;
+@group(0) @binding(16) var<storage, read> bias: array<f32>;
+@group(0) @binding(17) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(18) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(19) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(20) var<storage, read_write> dbias: array<f32>;
 
 fn invocation(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x + wg.x) * WG + lid.x; }
 

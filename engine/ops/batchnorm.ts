@@ -32,12 +32,10 @@ function geometry(x: Tensor): Geometry {
   return { rows, C, chunk, chunks: Math.ceil(rows / chunk), width: C % 4 === 0 ? 'v4' : 'v1' };
 }
 
-type Buffers = Record<string, Tensor>;
-
-/** Binds each named tensor under its scalar and vec4 names (`x` and `x4`): an entry point uses one. */
 interface Mode { training: boolean; affine: boolean; momentum: number; eps: number; clamp: readonly [number, number] }
 
-function launch(entry: string, geo: Geometry, buffers: Buffers, mode: Mode, perChannel = false): void {
+/** Binds each named tensor under its scalar and vec4 names (`x` and `x4`): an entry point uses one. */
+function launch(entry: string, geo: Geometry, buffers: Record<string, Tensor>, mode: Mode, perChannel = false): void {
   const rt = runtime();
   const bound: Record<string, GPUBuffer> = {};
   for (const [name, t] of Object.entries(buffers)) { bound[name] = t.buffer; bound[`${name}4`] = t.buffer; }
