@@ -51,7 +51,7 @@ export class Tensor {
   static empty(shape: Shape, what = 'tensor'): Tensor {
     const t = Tensor.alloc(shape, what);
     const rt = runtime();
-    if (rt.poison && t.size) rt.run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: NaN, beta: 0, offset: 0 }, grid(t.size));
+    if (rt.poison) fill(t, NaN);
     return t;
   }
 
@@ -72,7 +72,7 @@ export class Tensor {
 
   static full(shape: Shape, value: number): Tensor {
     const t = Tensor.empty(shape);
-    runtime().run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: value, beta: 0, offset: 0 }, grid(t.size));
+    fill(t, value);
     return t;
   }
 
@@ -138,6 +138,11 @@ export class Tensor {
   }
 
   toString(): string { return `Tensor[${this.shape.join(', ')}]`; }
+}
+
+function fill(t: Tensor, value: number): void {
+  const rt = runtime();
+  if (t.size) rt.run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: value, beta: 0, offset: 0 }, grid(t.size), rt.tuning.elementwise);
 }
 
 /** One-dimensional launch grid for `n` elements at `perGroup` elements a workgroup. */

@@ -4,14 +4,35 @@
 export interface Tuning {
   /** Threads per workgroup for one-dimensional elementwise kernels. */
   elementwise: { WG: number };
+  /**
+   * Batch norm: threads per workgroup; least rows per invocation in its per-channel passes; most
+   * partial sums per channel, which its finalize passes add serially (longer inputs get more rows).
+   */
+  batchnorm: { WG: number; ROWS: number; MAX_CHUNKS: number };
+  /** Threads per workgroup for pooling, softmax and cross-entropy, and optimizer kernels. */
+  pool: { WG: number };
+  softmax: { WG: number };
+  optim: { WG: number };
+  /** Candidate mixing: threads per workgroup; least vec4s per invocation and most partial sums in its gradient reduction. */
+  mix: { WG: number; CHUNK: number; MAX_CHUNKS: number };
 }
 
 const CPU: Tuning = {
   elementwise: { WG: 64 },
+  batchnorm: { WG: 64, ROWS: 64, MAX_CHUNKS: 1024 },
+  pool: { WG: 64 },
+  softmax: { WG: 64 },
+  optim: { WG: 64 },
+  mix: { WG: 64, CHUNK: 64, MAX_CHUNKS: 4096 },
 };
 
 const GPU: Tuning = {
   elementwise: { WG: 256 },
+  batchnorm: { WG: 256, ROWS: 16, MAX_CHUNKS: 256 },
+  pool: { WG: 256 },
+  softmax: { WG: 256 },
+  optim: { WG: 256 },
+  mix: { WG: 256, CHUNK: 16, MAX_CHUNKS: 256 },
 };
 
 export function tuningFor(kind: 'cpu' | 'gpu'): Tuning {

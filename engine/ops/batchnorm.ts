@@ -1,0 +1,96 @@
+// Batch norm, channels last: x is [..., C] and each channel is normalised over all other dims.
+// Training uses the batch statistics (biased variance) and updates the running ones in place,
+// PyTorch style (running = (1 - momentum) running + momentum batch, unbiased variance); eval
+// uses the running statistics. A following ReLU or ReLU6 can be fused in: it then costs no pass
+// of its own, forward or backward. Kernels: kernels/batchnorm.wgsl.
+import { runtime } from '../runtime.js';
+import { grid, record, Tensor } from '../tensor.js';
+import { fmt } from './shape.js';
+
+export interface BatchNormState {
+  weight?: Tensor;
+  bias?: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  training: boolean;
+  momentum: number;
+  eps: number;
+  /** Fused activation applied to the normalised output. */
+  activation?: 'relu' | 'relu6';
+}
+
+const FLT_MAX = 3.4028234663852886e38;
+const CLAMPS = { none: [-FLT_MAX, FLT_MAX], relu: [0, FLT_MAX], relu6: [0, 6] } as const;
+
+interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
+
+function geometry(x: Tensor): Geometry {
+  const C = x.shape[x.shape.length - 1];
+  const rows = x.size / C;
+  const { ROWS, MAX_CHUNKS } = runtime().tuning.batchnorm;
+  const chunk = Math.max(ROWS, Math.ceil(rows / MAX_CHUNKS));
+  return { rows, C, chunk, chunks: Math.ceil(rows / chunk), width: C % 4 === 0 ? 'v4' : 'v1' };
+}
+
+interface Mode { training: boolean; affine: boolean; momentum: number; eps: number; clamp: readonly [number, number] }
+
+/** Binds each named tensor under its scalar and vec4 names (`x` and `x4`): an entry point uses one. */
+function launch(entry: string, geo: Geometry, buffers: Record<string, Tensor>, mode: Mode, perChannel = false): void {
+  const rt = runtime();
+  const bound: Record<string, GPUBuffer> = {};
+  for (const [name, t] of Object.entries(buffers)) { bound[name] = t.buffer; bound[`${name}4`] = t.buffer; }
+  const invocations = perChannel ? geo.C : (geo.width === 'v4' ? geo.C / 4 : geo.C) * geo.chunks;
+  const { WG } = rt.tuning.batchnorm;
+  rt.run('batchnorm', entry, bound, {
+    rows: geo.rows, C: geo.C, chunk: geo.chunk, chunks: geo.chunks, momentum: mode.momentum, eps: mode.eps,
+    training: mode.training ? 1 : 0, affine: mode.affine ? 1 : 0, lo: mode.clamp[0], hi: mode.clamp[1],
+  }, grid(invocations, WG), { WG });
+}
+
+function checkChannels(what: string, t: Tensor | undefined, C: number, x: Tensor): void {
+  if (t && (t.shape.length !== 1 || t.shape[0] !== C)) {
+    throw new RangeError(`batchNorm: ${what} ${fmt(t.shape)} does not match the ${C} channels of x ${fmt(x.shape)}`);
+  }
+}
+
+/** Batch norm of x ([N, H, W, C] or [M, C]) over all dims but the last; see BatchNormState. */
+export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
+  if (x.shape.length < 2) throw new RangeError(`batchNorm: x ${fmt(x.shape)} needs a channel dim and at least one other`);
+  const geo = geometry(x);
+  const { weight, bias, training } = s;
+  if (!weight !== !bias) throw new RangeError('batchNorm: give both weight and bias (affine) or neither');
+  for (const [what, t] of [['weight', weight], ['bias', bias], ['runningMean', s.runningMean], ['runningVar', s.runningVar]] as const) {
+    checkChannels(what, t, geo.C, x);
+  }
+  if (training && geo.rows < 2) throw new RangeError(`batchNorm: training needs more than one value per channel, x is ${fmt(x.shape)}`);
+  const affine = !!weight;
+  const mode = { training, affine, momentum: s.momentum, eps: s.eps, clamp: CLAMPS[s.activation ?? 'none'] };
+  // Without affine parameters, a read-only input of the same dispatch fills their (unread) bindings.
+  const affineParams = (standIn: Tensor) => ({ weight: weight ?? standIn, bias: bias ?? standIn });
+  const stats = Tensor.empty([2, geo.C], 'batchnorm stats');
+  const fwd = Tensor.empty([2, geo.C], 'batchnorm scale and bias');
+  const partial = Tensor.empty([training ? geo.chunks : 1, 2, geo.C], 'batchnorm partial sums');
+  if (training) launch(`stats_${geo.width}`, geo, { x, partial }, mode);
+  launch('finalize_forward', geo, { x, partial, stats, fwd, running_mean: s.runningMean, running_var: s.runningVar, ...affineParams(x) }, mode, true);
+  const out = Tensor.empty(x.shape, 'batchnorm output');
+  launch(`apply_${geo.width}`, geo, { x, stats, fwd, out }, mode);
+  partial.dispose();
+
+  record(out, s.activation ? `batchNorm+${s.activation}` : 'batchNorm', affine ? [x, weight!, bias!] : [x], (g) => {
+    const partial = Tensor.empty([geo.chunks, 2, geo.C], 'batchnorm partial sums');
+    const coef = Tensor.empty([3, geo.C], 'batchnorm coefficients');
+    const dweight = Tensor.empty([geo.C], 'batchnorm dweight'), dbias = Tensor.empty([geo.C], 'batchnorm dbias');
+    launch(`grad_sums_${geo.width}`, geo, { x, g, stats, fwd, partial }, mode);
+    launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, ...affineParams(g) }, mode, true);
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape, 'batchnorm dx');
+      launch(`dx_${geo.width}`, geo, { x, g, stats, fwd, coef, out: dx }, mode);
+    }
+    partial.dispose(); coef.dispose();
+    const wanted = (t: Tensor | undefined, grad: Tensor) => (t?.requiresGrad ? grad : (grad.dispose(), null));
+    return [dx, wanted(weight, dweight), wanted(bias, dbias)];
+  });
+  if (!out.gradFn) { stats.dispose(); fwd.dispose(); }  // nothing will run the backward
+  return out;
+}
