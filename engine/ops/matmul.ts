@@ -56,7 +56,7 @@ export function addBias(x: Tensor, bias: Tensor): Tensor {
   const rows = C ? x.size / C : 0;
   const out = Tensor.empty(x.shape);
   const rt = runtime();
-  const { WGN } = rt.tuning.matmul;
+  const WGN = rt.tuning.matmul.WG;
   rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
     { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WGN), { WGN });
   return record(out, 'addBias', [x, bias], (g) => [
@@ -94,9 +94,11 @@ function columnSums(x: Tensor, rows: number, cols: number): Tensor {
  */
 function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number]): Tensor {
   const rt = runtime();
-  const { WGN, WGM, TM } = rt.tuning.matmul;
+  const { WG, TM, TN } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
-  const colGroups = Math.ceil(N / (4 * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
+  // A workgroup spans no more columns than there are (N = 32 is common), the rest of it rows.
+  const WGN = Math.min(WG, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN))))), WGM = WG / WGN;
+  const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
   const groups = colGroups * rowGroups;
   const wanted = groups >= minGroups ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
   const kc = Math.max(1, Math.ceil(K / Math.max(1, wanted)));
@@ -105,7 +107,7 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
     rt.run('matmul', 'matmul', { a: a.buffer, b: b.buffer, c: c.buffer }, { ...params, m0: g0 * TM * WGM },
-      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], rt.tuning.matmul);
+      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN });
   }
   if (splits === 1) return c;
   const sums = columnSums(c, splits, M * N);
