@@ -1,0 +1,118 @@
+// Matrix products and what is built on them: linear layers, 1x1 convolutions, bias add, and
+// the column sums that bias gradients and split-K products need.
+import { runtime } from '../runtime.js';
+import { grid, record, Tensor } from '../tensor.js';
+import { expectRank, fmt } from './shape.js';
+
+const MAX_GROUPS = 65535;
+
+/**
+ * op(a) x op(b), where op transposes its operand when asked: a is [M, K] ([K, M] with transA),
+ * b is [K, N] ([N, K] with transB). The kernel reads through strides, so nothing is copied.
+ */
+export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  expectRank('matmul', 'the left operand', a, 2);
+  expectRank('matmul', 'the right operand', b, 2);
+  const [M, K] = transA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [Kb, N] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (K !== Kb) {
+    throw new RangeError(`matmul: ${fmt(a.shape)}${transA ? '^T' : ''} x ${fmt(b.shape)}${transB ? '^T' : ''}: inner sizes ${K} and ${Kb} differ`);
+  }
+  const out = product(a, b, M, N, K, transA ? [1, M] : [K, 1], transB ? [1, K] : [N, 1]);
+  // With C = op(A) op(B): dop(A) = dC op(B)^T and dop(B) = op(A)^T dC, transposed back where
+  // the operand was stored transposed.
+  return record(out, 'matmul', [a, b], (g) => [
+    a.requiresGrad ? (transA ? gemm(b, g, transB, true) : gemm(g, b, false, !transB)) : null,
+    b.requiresGrad ? (transB ? gemm(g, a, true, transA) : gemm(a, g, !transA, false)) : null,
+  ]);
+}
+
+/** [M, K] x [K, N] -> [M, N] */
+export function matmul(a: Tensor, b: Tensor): Tensor { return gemm(a, b); }
+
+/** A 1x1 convolution, stride 1: [N, H, W, Cin] x [Cin, Cout] -> [N, H, W, Cout]. */
+export function pointwiseConv(x: Tensor, w: Tensor): Tensor {
+  expectRank('pointwiseConv', 'the input', x, 4);
+  expectRank('pointwiseConv', 'the weight', w, 2);
+  const [n, h, wd, cin] = x.shape;
+  if (w.shape[0] !== cin) throw new RangeError(`pointwiseConv: input ${fmt(x.shape)} has ${cin} channels, weight ${fmt(w.shape)} expects ${w.shape[0]}`);
+  return matmul(x.reshape([n * h * wd, cin]), w).reshape([n, h, wd, w.shape[1]]);
+}
+
+/** [N, in] x [in, out] (+ bias [out]) -> [N, out] */
+export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+  expectRank('linear', 'the input', x, 2);
+  expectRank('linear', 'the weight', w, 2);
+  if (x.shape[1] !== w.shape[0]) throw new RangeError(`linear: input ${fmt(x.shape)} has ${x.shape[1]} features, weight ${fmt(w.shape)} expects ${w.shape[0]}`);
+  const y = matmul(x, w);
+  return bias ? addBias(y, bias) : y;
+}
+
+/** x + bias along the last dimension: [..., C] + [C]. */
+export function addBias(x: Tensor, bias: Tensor): Tensor {
+  expectRank('addBias', 'the bias', bias, 1);
+  const C = bias.shape[0];
+  if (x.shape.at(-1) !== C) throw new RangeError(`addBias: bias ${fmt(bias.shape)} does not match the last dimension of ${fmt(x.shape)}`);
+  const rows = C ? x.size / C : 0;
+  const out = Tensor.empty(x.shape);
+  const rt = runtime();
+  const WGN = rt.tuning.matmul.WG;
+  rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
+    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WGN), { WGN });
+  return record(out, 'addBias', [x, bias], (g) => [
+    x.requiresGrad ? g : null,
+    bias.requiresGrad ? sumColumns(g.reshape([rows, C])) : null,
+  ]);
+}
+
+/** Sums over the rows: [M, C] -> [C]. */
+export function sumColumns(x: Tensor): Tensor {
+  expectRank('sumColumns', 'the input', x, 2);
+  const [rows, cols] = x.shape;
+  const out = columnSums(x, rows, cols);
+  return record(out, 'sumColumns', [x], (g) => [addBias(Tensor.zeros(x.shape), g)]);
+}
+
+/** [rows, cols] -> [cols] in passes of chunk sums, none of them differentiable. */
+function columnSums(x: Tensor, rows: number, cols: number): Tensor {
+  const rt = runtime();
+  const { WG, rows: chunkRows } = rt.tuning.sumColumns;
+  const chunk = Math.max(chunkRows, Math.ceil(rows / MAX_GROUPS));
+  const chunks = Math.max(1, Math.ceil(rows / chunk));
+  const out = Tensor.empty(chunks === 1 ? [cols] : [chunks, cols]);
+  const [gx, gz] = grid(cols, WG);
+  rt.run('reduce', 'sum_columns', { x: x.buffer, out: out.buffer }, { rows, cols, chunk }, [gx, chunks, gz], { WG });
+  if (chunks === 1) return out;
+  const sums = columnSums(out, chunks, cols);
+  out.dispose();
+  return sums;
+}
+
+/**
+ * C = A x B with A(m, k) = a[m * aStrides[0] + k * aStrides[1]] and B(k, n) likewise. When the
+ * output has too few workgroups to fill the device, K is split and the slices summed.
+ */
+function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number]): Tensor {
+  const rt = runtime();
+  const { WG, TM, TN } = rt.tuning.matmul;
+  const { minGroups, minK } = rt.tuning.splitK;
+  // A workgroup spans no more columns than there are (N = 32 is common), the rest of it rows.
+  const WGN = Math.min(WG, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN))))), WGM = WG / WGN;
+  const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
+  const groups = colGroups * rowGroups;
+  const wanted = groups >= minGroups ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
+  const kc = Math.max(1, Math.ceil(K / Math.max(1, wanted)));
+  const splits = Math.max(1, Math.ceil(K / kc));
+  const c = Tensor.empty(splits === 1 ? [M, N] : [splits, M * N]);
+  const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
+  for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
+    rt.run('matmul', 'matmul', { a: a.buffer, b: b.buffer, c: c.buffer }, { ...params, m0: g0 * TM * WGM },
+      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN });
+  }
+  if (splits === 1) return c;
+  const sums = columnSums(c, splits, M * N);
+  c.dispose();
+  const out = sums.reshape([M, N]);
+  sums.dispose();
+  return out;
+}

@@ -1,0 +1,62 @@
+// Matrix products C = A x B, row-major C [M, N]. A and B are read through strides,
+//   A(m, k) = a[m * sam + k * sak],   B(k, n) = b[k * sbk + n * sbn],
+// so one kernel computes A x B, A^T x B and A x B^T (the backward) without transpose copies.
+//
+// Each invocation keeps a TM x TN block of C in registers: per step of k it loads TM + TN
+// values and does TM * TN multiply-adds. On lavapipe (Mesa 25) every storage load becomes a
+// bounds-checked scalar load per SIMD lane, uniform address or not, about a dozen instructions
+// each, so loads are the whole cost and the block is as large as LLVM still unrolls well
+// (16 x 8: 128 multiply-adds per 24 loads). No workgroup memory: it lost on lavapipe.
+//
+// workgroup_id.z splits K: split z sums k in [z * kc, (z + 1) * kc) into its own [M, N] slice
+// of c, and sum_columns (reduce.wgsl) adds the slices. Long-K products (weight gradients over
+// a whole batch of pixels) get their parallelism that way.
+override WGN: u32 = 8;   // invocations along N
+override WGM: u32 = 1;   // invocations along M
+override TM: u32 = 16;   // rows per invocation, at most TM_MAX
+override TN: u32 = 8;    // columns per invocation, at most TN_MAX
+const TM_MAX = 16u;
+const TN_MAX = 8u;
+
+struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let m0 = p.m0 + (wg.y * WGM + lid.y) * TM;
+  let n0 = (wg.x * WGN + lid.x) * TN;
+  // Rows and columns past the edge load from the last valid one and are not stored.
+  var arow: array<u32, TM_MAX>;
+  for (var i = 0u; i < TM; i++) { arow[i] = min(m0 + i, p.M - 1u) * p.sam; }
+  var bcol: array<u32, TN_MAX>;
+  for (var j = 0u; j < TN; j++) { bcol[j] = min(n0 + j, p.N - 1u) * p.sbn; }
+  var acc: array<array<f32, TN_MAX>, TM_MAX>;
+  let k1 = min(p.K, (wg.z + 1u) * p.kc);
+  for (var k = wg.z * p.kc; k < k1; k++) {
+    var bk: array<f32, TN_MAX>;
+    for (var j = 0u; j < TN; j++) { bk[j] = b[k * p.sbk + bcol[j]]; }
+    for (var i = 0u; i < TM; i++) {
+      let aik = a[arow[i] + k * p.sak];
+      for (var j = 0u; j < TN; j++) { acc[i][j] += aik * bk[j]; }
+    }
+  }
+  let slice = wg.z * p.M * p.N;
+  for (var i = 0u; i < TM; i++) {
+    if (m0 + i < p.M) {
+      let o = slice + (m0 + i) * p.N + n0;
+      for (var j = 0u; j < TN; j++) { if (n0 + j < p.N) { c[o + j] = acc[i][j]; } }
+    }
+  }
+}
+
+// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation; the grid is
+// 2-D when there are more than 65535 workgroups.
+@compute @workgroup_size(WGN)
+fn add_bias(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = (wg.y * nwg.x + wg.x) * WGN + lid.x;
+  if (i < p.M * p.N) { c[i] = a[i] + b[i % p.N]; }
+}
