@@ -4,8 +4,11 @@
 export interface Tuning {
   /** Threads per workgroup for one-dimensional elementwise kernels. */
   elementwise: { WG: number };
-  /** Matrix product: WG invocations a workgroup (a power of two), each a TM x TN block of C (at most 16 x 8). */
-  matmul: { WG: number; TM: number; TN: number };
+  /**
+   * Matrix product: WG invocations a workgroup (a power of two), each a TM x TN block of C (at
+   * most 16 x 12), TN one of `widths`: the one that wastes least on padding columns wins.
+   */
+  matmul: { WG: number; TM: number; widths: readonly number[] };
   /** K is split across workgroups until a product has `minGroups` of them, keeping `minK` of K per split. */
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
@@ -14,8 +17,8 @@ export interface Tuning {
 
 const CPU: Tuning = {
   elementwise: { WG: 64 },
-  // One SIMD group of lavapipe, and the largest block that LLVM keeps unrolled: loads are the cost.
-  matmul: { WG: 8, TM: 16, TN: 8 },
+  // One SIMD group of lavapipe, and the largest blocks that LLVM keeps unrolled: loads are the cost.
+  matmul: { WG: 8, TM: 16, widths: [12, 8] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
 };
@@ -23,7 +26,7 @@ const CPU: Tuning = {
 const GPU: Tuning = {
   elementwise: { WG: 256 },
   // Not yet measured on a GPU: 256 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
-  matmul: { WG: 256, TM: 4, TN: 4 },
+  matmul: { WG: 256, TM: 4, widths: [4] },
   splitK: { minGroups: 512, minK: 256 },
   sumColumns: { WG: 256, rows: 64 },
 };
