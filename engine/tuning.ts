@@ -5,10 +5,11 @@ export interface Tuning {
   /** Threads per workgroup for one-dimensional elementwise kernels. */
   elementwise: { WG: number };
   /**
-   * Matrix product: WG invocations a workgroup (a power of two), each a TM x TN block of C (at
-   * most 16 x 12), TN one of `widths`: the one that wastes least on padding columns wins.
+   * Matrix product: WG invocations a workgroup, at most maxWGN of them along N (powers of two),
+   * each a TM x TN block of C (at most 16 x 12). TN is one of `widths`, the one that does the
+   * most multiply-adds per load once columns padded to whole workgroups count as lost.
    */
-  matmul: { WG: number; TM: number; widths: readonly number[] };
+  matmul: { WG: number; maxWGN: number; TM: number; widths: readonly number[] };
   /** K is split across workgroups until a product has `minGroups` of them, keeping `minK` of K per split. */
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
@@ -18,15 +19,15 @@ export interface Tuning {
 const CPU: Tuning = {
   elementwise: { WG: 64 },
   // One SIMD group of lavapipe, and the largest blocks that LLVM keeps unrolled: loads are the cost.
-  matmul: { WG: 8, TM: 16, widths: [12, 8] },
+  matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
 };
 
 const GPU: Tuning = {
   elementwise: { WG: 256 },
-  // Not yet measured on a GPU: 256 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
-  matmul: { WG: 256, TM: 4, widths: [4] },
+  // Not yet measured on a GPU: 16 x 16 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
+  matmul: { WG: 256, maxWGN: 16, TM: 4, widths: [4] },
   splitK: { minGroups: 512, minK: 256 },
   sumColumns: { WG: 256, rows: 64 },
 };

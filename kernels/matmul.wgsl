@@ -53,8 +53,8 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
 }
 
-// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation; the grid is
-// 2-D when there are more than 65535 workgroups.
+// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation (an elementwise
+// op: WGN is the elementwise workgroup size here); the grid is 2-D past 65535 workgroups.
 @compute @workgroup_size(WGN)
 fn add_bias(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = (wg.y * nwg.x + wg.x) * WGN + lid.x;

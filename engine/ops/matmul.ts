@@ -56,9 +56,9 @@ export function addBias(x: Tensor, bias: Tensor): Tensor {
   const rows = C ? x.size / C : 0;
   const out = Tensor.empty(x.shape);
   const rt = runtime();
-  const WGN = rt.tuning.matmul.WG;
+  const { WG } = rt.tuning.elementwise;
   rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
-    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WGN), { WGN });
+    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WG), { WGN: WG });
   return record(out, 'addBias', [x, bias], (g) => [
     x.requiresGrad ? g : null,
     bias.requiresGrad ? sumColumns(g.reshape([rows, C])) : null,
@@ -95,10 +95,10 @@ function columnSums(x: Tensor, rows: number, cols: number): Tensor {
  * spans rows.
  */
 function blockWidth(N: number): { TN: number; WGN: number } {
-  const { WG, TM, widths } = runtime().tuning.matmul;
+  const { maxWGN, TM, widths } = runtime().tuning.matmul;
   let best = { TN: widths[0], WGN: 1 }, bestScore = -1;
   for (const TN of widths) {
-    const WGN = Math.min(WG, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN)))));
+    const WGN = Math.min(maxWGN, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN)))));
     const used = N / (Math.ceil(N / (TN * WGN)) * TN * WGN);
     const score = (TM * TN / (TM + TN)) * used;
     if (score > bestScore) { best = { TN, WGN }; bestScore = score; }
