@@ -15,8 +15,12 @@ export interface Tuning {
   optim: { WG: number };
   /** Candidate mixing: threads per workgroup; least vec4s per invocation and most partial sums in its gradient reduction. */
   mix: { WG: number; CHUNK: number; MAX_CHUNKS: number };
-  /** Matrix product: WG invocations a workgroup (a power of two), each a TM x TN block of C (at most 16 x 8). */
-  matmul: { WG: number; TM: number; TN: number };
+  /**
+   * Matrix product: WG invocations a workgroup, at most maxWGN of them along N (powers of two),
+   * each a TM x TN block of C (at most 16 x 12). TN is one of `widths`, the one that does the
+   * most multiply-adds per load once columns padded to whole workgroups count as lost.
+   */
+  matmul: { WG: number; maxWGN: number; TM: number; widths: readonly number[] };
   /** K is split across workgroups until a product has `minGroups` of them, keeping `minK` of K per split. */
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
@@ -30,8 +34,8 @@ const CPU: Tuning = {
   softmax: { WG: 64 },
   optim: { WG: 64 },
   mix: { WG: 64, CHUNK: 64, MAX_CHUNKS: 4096 },
-  // One SIMD group of lavapipe, and the largest block that LLVM keeps unrolled: loads are the cost.
-  matmul: { WG: 8, TM: 16, TN: 8 },
+  // One SIMD group of lavapipe, and the largest blocks that LLVM keeps unrolled: loads are the cost.
+  matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
 };
@@ -43,8 +47,8 @@ const GPU: Tuning = {
   softmax: { WG: 256 },
   optim: { WG: 256 },
   mix: { WG: 256, CHUNK: 16, MAX_CHUNKS: 256 },
-  // Not yet measured on a GPU: 256 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
-  matmul: { WG: 256, TM: 4, TN: 4 },
+  // Not yet measured on a GPU: 16 x 16 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
+  matmul: { WG: 256, maxWGN: 16, TM: 4, widths: [4] },
   splitK: { minGroups: 512, minK: 256 },
   sumColumns: { WG: 256, rows: 64 },
 };

@@ -6,7 +6,7 @@
 // values and does TM * TN multiply-adds. On lavapipe (Mesa 25) every storage load becomes a
 // bounds-checked scalar load per SIMD lane, uniform address or not, about a dozen instructions
 // each, so loads are the whole cost and the block is as large as LLVM still unrolls well
-// (16 x 8: 128 multiply-adds per 24 loads). No workgroup memory: it lost on lavapipe.
+// (16 x 12: 192 multiply-adds per 28 loads). No workgroup memory: it lost on lavapipe.
 //
 // workgroup_id.z splits K: split z sums k in [z * kc, (z + 1) * kc) into its own [M, N] slice
 // of c, and sum_columns (reduce.wgsl) adds the slices. Long-K products (weight gradients over
@@ -16,7 +16,7 @@ override WGM: u32 = 1;   // invocations along M
 override TM: u32 = 16;   // rows per invocation, at most TM_MAX
 override TN: u32 = 8;    // columns per invocation, at most TN_MAX
 const TM_MAX = 16u;
-const TN_MAX = 8u;
+const TN_MAX = 12u;
 
 struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32 }
 
@@ -53,8 +53,8 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
 }
 
-// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation; the grid is
-// 2-D when there are more than 65535 workgroups.
+// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation (an elementwise
+// op: WGN is the elementwise workgroup size here); the grid is 2-D past 65535 workgroups.
 @compute @workgroup_size(WGN)
 fn add_bias(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = (wg.y * nwg.x + wg.x) * WGN + lid.x;

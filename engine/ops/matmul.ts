@@ -56,9 +56,9 @@ export function addBias(x: Tensor, bias: Tensor): Tensor {
   const rows = C ? x.size / C : 0;
   const out = Tensor.empty(x.shape);
   const rt = runtime();
-  const WGN = rt.tuning.matmul.WG;
+  const { WG } = rt.tuning.elementwise;
   rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
-    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WGN), { WGN });
+    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WG), { WGN: WG });
   return record(out, 'addBias', [x, bias], (g) => [
     x.requiresGrad ? g : null,
     bias.requiresGrad ? sumColumns(g.reshape([rows, C])) : null,
@@ -89,15 +89,33 @@ function columnSums(x: Tensor, rows: number, cols: number): Tensor {
 }
 
 /**
+ * The block width TN, and the workgroup's width WGN in invocations, that give the most
+ * multiply-adds per load (TM * TN / (TM + TN)) once the columns padded up to whole workgroups
+ * are counted as lost. A workgroup is no wider than N needs (N = 32 is common); the rest of it
+ * spans rows.
+ */
+function blockWidth(N: number): { TN: number; WGN: number } {
+  const { maxWGN, TM, widths } = runtime().tuning.matmul;
+  let best = { TN: widths[0], WGN: 1 }, bestScore = -1;
+  for (const TN of widths) {
+    const WGN = Math.min(maxWGN, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN)))));
+    const used = N / (Math.ceil(N / (TN * WGN)) * TN * WGN);
+    const score = (TM * TN / (TM + TN)) * used;
+    if (score > bestScore) { best = { TN, WGN }; bestScore = score; }
+  }
+  return best;
+}
+
+/**
  * C = A x B with A(m, k) = a[m * aStrides[0] + k * aStrides[1]] and B(k, n) likewise. When the
  * output has too few workgroups to fill the device, K is split and the slices summed.
  */
 function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number]): Tensor {
   const rt = runtime();
-  const { WG, TM, TN } = rt.tuning.matmul;
+  const { WG, TM } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
-  // A workgroup spans no more columns than there are (N = 32 is common), the rest of it rows.
-  const WGN = Math.min(WG, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(N / TN))))), WGM = WG / WGN;
+  const { TN, WGN } = blockWidth(N);
+  const WGM = WG / WGN;
   const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
   const groups = colGroups * rowGroups;
   const wanted = groups >= minGroups ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
