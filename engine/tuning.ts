@@ -4,14 +4,26 @@
 export interface Tuning {
   /** Threads per workgroup for one-dimensional elementwise kernels. */
   elementwise: { WG: number };
+  /** Convolution as an implicit matrix product: TP pixels x TC output channels (a multiple of 4, at most 8) per invocation. */
+  conv2d: { TP: number; TC: number; WG: number };
+  /** Depthwise convolution: TW pixels x 4 channels per invocation; WG_C x WG_P invocations over channel groups x pixel blocks. */
+  depthwise: { TW: number; WG_C: number; WG_P: number };
+  /** Weight gradients are split into partial sums over output pixels: enough for about `workgroups` workgroups (not an override). */
+  weightGradSplit: { workgroups: number };
 }
 
 const CPU: Tuning = {
   elementwise: { WG: 64 },
+  conv2d: { TP: 4, TC: 8, WG: 16 },
+  depthwise: { TW: 4, WG_C: 1, WG_P: 16 },
+  weightGradSplit: { workgroups: 64 },
 };
 
 const GPU: Tuning = {
   elementwise: { WG: 256 },
+  conv2d: { TP: 4, TC: 8, WG: 128 },
+  depthwise: { TW: 4, WG_C: 16, WG_P: 16 },
+  weightGradSplit: { workgroups: 2048 },
 };
 
 export function tuningFor(kind: 'cpu' | 'gpu'): Tuning {
