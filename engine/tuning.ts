@@ -6,8 +6,8 @@ export interface Tuning {
   elementwise: { WG: number };
   /** Convolution as an implicit matrix product: TP pixels x TC output channels (a multiple of 4, at most 8) per invocation. */
   conv2d: { TP: number; TC: number; WG: number };
-  /** Depthwise convolution: TW pixels x 4 channels per invocation; WG_C x WG_P invocations over channel groups x pixel blocks. */
-  depthwise: { TW: number; WG_C: number; WG_P: number };
+  /** Depthwise convolution: TH x TW pixels (at most 4 x 8) x 4 channels per invocation; WG_C x WG_P invocations over channel groups x pixel blocks. */
+  depthwise: { TH: number; TW: number; KR: number; WG_C: number; WG_P: number };
   /** Weight gradients are split into partial sums over output pixels: enough for about `workgroups` workgroups (not an override). */
   weightGradSplit: { workgroups: number };
 }
@@ -15,14 +15,14 @@ export interface Tuning {
 const CPU: Tuning = {
   elementwise: { WG: 64 },
   conv2d: { TP: 4, TC: 8, WG: 16 },
-  depthwise: { TW: 4, WG_C: 1, WG_P: 16 },
+  depthwise: { TH: 2, TW: 4, KR: 3, WG_C: 1, WG_P: 16 },
   weightGradSplit: { workgroups: 64 },
 };
 
 const GPU: Tuning = {
   elementwise: { WG: 256 },
   conv2d: { TP: 4, TC: 8, WG: 128 },
-  depthwise: { TW: 4, WG_C: 16, WG_P: 16 },
+  depthwise: { TH: 2, TW: 4, KR: 3, WG_C: 16, WG_P: 16 },
   weightGradSplit: { workgroups: 2048 },
 };
 
