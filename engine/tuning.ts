@@ -25,6 +25,12 @@ export interface Tuning {
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
   sumColumns: { WG: number; rows: number };
+  /** Convolution as an implicit matrix product: TP pixels x TC output channels (a multiple of 4, at most 8) per invocation. */
+  conv2d: { TP: number; TC: number; WG: number };
+  /** Depthwise convolution: TH x TW pixels (at most 4 x 8) x 4 channels per invocation; WG_C x WG_P invocations over channel groups x pixel blocks. */
+  depthwise: { TH: number; TW: number; KR: number; WG_C: number; WG_P: number };
+  /** Weight gradients are split into partial sums over output pixels: enough for about `workgroups` workgroups (not an override). */
+  weightGradSplit: { workgroups: number };
 }
 
 const CPU: Tuning = {
@@ -38,6 +44,9 @@ const CPU: Tuning = {
   matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
+  conv2d: { TP: 4, TC: 8, WG: 16 },
+  depthwise: { TH: 2, TW: 4, KR: 3, WG_C: 1, WG_P: 16 },
+  weightGradSplit: { workgroups: 64 },
 };
 
 const GPU: Tuning = {
@@ -51,6 +60,9 @@ const GPU: Tuning = {
   matmul: { WG: 256, maxWGN: 16, TM: 4, widths: [4] },
   splitK: { minGroups: 512, minK: 256 },
   sumColumns: { WG: 256, rows: 64 },
+  conv2d: { TP: 4, TC: 8, WG: 128 },
+  depthwise: { TH: 2, TW: 4, KR: 3, WG_C: 16, WG_P: 16 },
+  weightGradSplit: { workgroups: 2048 },
 };
 
 export function tuningFor(kind: 'cpu' | 'gpu'): Tuning {

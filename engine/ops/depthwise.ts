@@ -1,0 +1,69 @@
+// Depthwise KxK convolution (no bias) of NHWC inputs with [K, K, C] weights.
+import { runtime } from '../runtime.js';
+import { record, Tensor, type Shape } from '../tensor.js';
+import { convOutputSize, sumPartials, weightGradChunks, type ConvOptions } from './conv.js';
+import { expectRank, fmt } from './shape.js';
+
+const MAX_K = 7;   // depthwise.wgsl's register arrays
+
+/** Pipeline overrides for a K x K kernel at stride S over a virtual input upsampled by U. */
+function overrides(k: number, s: number, u: number): Record<string, number> {
+  return { K: k, S: s, U: u, ...runtime().tuning.depthwise };
+}
+
+/** Entry point: the vec4 variant when every pixel's channels start on a 16-byte boundary. */
+const entry = (name: string, c: number) => `${name}${c % 4 === 0 ? 4 : 1}`;
+
+function bindings(a: Tensor, b: Tensor, out: Tensor) {
+  return { x: a.buffer, x4: a.buffer, w: b.buffer, w4: b.buffer, out: out.buffer, out4: out.buffer };
+}
+
+/** The depthwise convolution of `a` (on its virtual input, see depthwise.wgsl) with `w`, of shape `shape`. */
+function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad: number, flip: boolean): Tensor {
+  const out = Tensor.empty(shape);
+  const [n, hi, wi, c] = a.shape;
+  const [, ho, wo] = shape;
+  const o = overrides(w.shape[0], s, u);
+  const groups = Math.ceil(n * Math.ceil(ho / o.TH) * Math.ceil(wo / o.TW) / o.WG_P);
+  const x = Math.min(groups, 65535);
+  runtime().run('depthwise', entry('conv', c), bindings(a, w, out),
+    { n, hi, wi, c, ho, wo, pad, flip: flip ? 1 : 0, rows_per_chunk: 0, chunks: 0 },
+    [x, Math.ceil(c / 4 / o.WG_C), Math.ceil(groups / x)], o);
+  return out;
+}
+
+/** Depthwise convolution of x [N, H, W, C] with w [K, K, C] (K <= 7) into [N, Ho, Wo, C]. */
+export function depthwiseConv2d(x: Tensor, w: Tensor, opts: ConvOptions): Tensor {
+  expectRank('depthwiseConv2d', 'input', x, 4);
+  expectRank('depthwiseConv2d', 'weight', w, 3);
+  const [n, , , c] = x.shape;
+  const [k, k2, wc] = w.shape;
+  if (k !== k2 || wc !== c) throw new RangeError(`depthwiseConv2d: weight ${fmt(w.shape)} must be [K, K, ${c}] for input ${fmt(x.shape)}`);
+  if (k > MAX_K) throw new RangeError(`depthwiseConv2d: kernels up to ${MAX_K}x${MAX_K} are supported, got ${fmt(w.shape)}`);
+  const [ho, wo] = convOutputSize('depthwiseConv2d', x, k, k, opts);
+  const { stride, padding } = opts;
+  const out = convolve(x, w, [n, ho, wo, c], stride, 1, padding, false);
+  return record(out, 'depthwiseConv2d', [x, w], (g) => [
+    // The transposed convolution: zeros between gradient pixels for the stride, mirrored taps.
+    x.requiresGrad ? convolve(g, w, x.shape, 1, stride, k - 1 - padding, true) : null,
+    w.requiresGrad ? weightGrad(x, g, k, opts) : null,
+  ]);
+}
+
+/** dL/dw [K, K, C] from the input and the output gradient: partial sums over chunks of input rows, then their sum. */
+function weightGrad(x: Tensor, g: Tensor, k: number, { stride, padding }: ConvOptions): Tensor {
+  const [n, hi, wi, c] = x.shape;
+  const [, ho, wo] = g.shape;
+  const o = overrides(k, stride, 1);
+  const rows = n * hi;
+  // Lanes walk chunks, so chunks come in whole workgroups.
+  const chunks = Math.min(rows, o.WG_P * weightGradChunks(Math.ceil(c / 4 / o.WG_C) * Math.ceil(k / o.KR), Math.ceil(rows / o.WG_P)));
+  const perChunk = Math.ceil(rows / chunks);
+  const parts = Math.ceil(rows / perChunk);
+  const shape = [k, k, c];
+  const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
+  runtime().run('depthwise', entry('weight_grad', c), bindings(x, g, partial),
+    { n, hi, wi, c, ho, wo, pad: padding, flip: 0, rows_per_chunk: perChunk, chunks: parts },
+    [Math.ceil(parts / o.WG_P), Math.ceil(c / 4 / o.WG_C), Math.ceil(k / o.KR)], o);
+  return parts === 1 ? partial : sumPartials(partial, shape);
+}

@@ -1,0 +1,60 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { conv2d } from '../../engine/ops/conv.js';
+import { Random } from '../../engine/random.js';
+import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import '../../engine/autograd.js';
+import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
+import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
+
+await engine();
+const rng = new Random(2);
+
+/** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
+const f32 = (n: number) => Float64Array.from(Float32Array.from(randomArray(rng, n)));
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+async function check(g: ConvGeometry, numeric: boolean): Promise<void> {
+  const xShape = [g.n, g.h, g.w, g.cin], wShape = [g.kh, g.kw, g.cin, g.cout], yShape = outputShape(g);
+  const x = f32(size(xShape)), w = f32(size(wShape)), gy = f32(size(yShape));
+  const tx = Tensor.fromArray(x, xShape, true), tw = Tensor.fromArray(w, wShape, true);
+  await tidyAsync(async () => {
+    const y = conv2d(tx, tw, { stride: g.stride as 1 | 2, padding: g.padding });
+    assert.equal(y.shape, yShape);
+    assertClose(await y.toArray(), convRef(g, x, w), 'forward', 1e-4, 1e-4);
+    y.backward(Tensor.fromArray(gy, yShape));   // loss = sum(gy * y)
+  });
+  const dx = await tx.grad!.toArray(), dw = await tw.grad!.toArray();
+  const ref = convBackwardRef(g, x, w, gy);
+  assertClose(dx, ref.dx, 'dx', 1e-4, 1e-4);
+  assertClose(dw, ref.dw, 'dw', 1e-4, 3e-4);
+  if (numeric) {
+    assertClose(dx, numericGrad((v) => dot(gy, convRef(g, v, w)), x), 'dx (finite differences)', 1e-3, 1e-3);
+    assertClose(dw, numericGrad((v) => dot(gy, convRef(g, x, v)), w), 'dw (finite differences)', 1e-3, 1e-3);
+  }
+  for (const t of [tx, tw, tx.grad!, tw.grad!]) t.dispose();
+}
+
+const cases: Array<[string, ConvGeometry, boolean]> = [
+  ['stem 3->16, 3x3', { n: 2, h: 8, w: 8, cin: 3, cout: 16, kh: 3, kw: 3, stride: 1, padding: 1 }, true],
+  ['stem 1->5, 3x3 stride 2, odd size', { n: 3, h: 7, w: 5, cin: 1, cout: 5, kh: 3, kw: 3, stride: 2, padding: 1 }, true],
+  ['1x1 stride-2 shortcut 8->12', { n: 2, h: 9, w: 9, cin: 8, cout: 12, kh: 1, kw: 1, stride: 2, padding: 0 }, true],
+  ['3x3 stride 2, 8->16, batch 1', { n: 1, h: 9, w: 9, cin: 8, cout: 16, kh: 3, kw: 3, stride: 2, padding: 1 }, true],
+  ['3x3, 13->13, odd channels', { n: 3, h: 5, w: 5, cin: 13, cout: 13, kh: 3, kw: 3, stride: 1, padding: 1 }, false],
+  ['3x3 on a 1x1 input', { n: 1, h: 1, w: 1, cin: 4, cout: 4, kh: 3, kw: 3, stride: 1, padding: 1 }, true],
+  ['1x3 kernel, padding wider than the kernel', { n: 2, h: 5, w: 6, cin: 5, cout: 3, kh: 1, kw: 3, stride: 2, padding: 3 }, true],
+  ['3x3 stride 2, no padding, even size', { n: 2, h: 10, w: 8, cin: 6, cout: 7, kh: 3, kw: 3, stride: 2, padding: 0 }, false],
+  ['basic block 16->16, 3x3, 16x16, batch 4', { n: 4, h: 16, w: 16, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, padding: 1 }, false],
+  ['basic block 16->32, 3x3 stride 2, 15x15', { n: 3, h: 15, w: 15, cin: 16, cout: 32, kh: 3, kw: 3, stride: 2, padding: 1 }, false],
+];
+
+for (const [name, g, numeric] of cases) test(`conv2d ${name}: forward, dx and dw match float64`, () => check(g, numeric));
+
+test('conv2d shape errors name the op and the shapes', () => {
+  const x = Tensor.zeros([1, 5, 5, 3]);
+  assert.throws(() => conv2d(x, Tensor.zeros([3, 3, 4, 8]), { stride: 1, padding: 1 }), /conv2d: weight \[3, 3, 4, 8\] takes 4 input channels, input \[1, 5, 5, 3\] has 3/);
+  assert.throws(() => conv2d(x, Tensor.zeros([7, 7, 3, 8]), { stride: 1, padding: 0 }), /conv2d: a 7x7 window with padding 0 does not fit input \[1, 5, 5, 3\]/);
+  assert.throws(() => conv2d(x, Tensor.zeros([3, 3, 3, 8]), { stride: 3 as 1, padding: 0 }), /conv2d: stride must be 1 or 2/);
+});
+
+test.run();

@@ -1,0 +1,69 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { depthwiseConv2d } from '../../engine/ops/depthwise.js';
+import { Random } from '../../engine/random.js';
+import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import '../../engine/autograd.js';
+import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
+import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
+
+await engine();
+const rng = new Random(3);
+
+/** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
+const f32 = (n: number) => Float64Array.from(Float32Array.from(randomArray(rng, n)));
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+interface Case { n: number; h: number; w: number; c: number; k: number; stride: 1 | 2; padding?: number; numeric?: boolean }
+
+async function check({ n, h, w: wd, c, k, stride, padding = (k - 1) / 2, numeric = false }: Case): Promise<void> {
+  const g: ConvGeometry = { n, h, w: wd, cin: c, cout: c, kh: k, kw: k, stride, padding, depthwise: true };
+  const xShape = [n, h, wd, c], wShape = [k, k, c], yShape = outputShape(g);
+  const x = f32(size(xShape)), w = f32(size(wShape)), gy = f32(size(yShape));
+  const tx = Tensor.fromArray(x, xShape, true), tw = Tensor.fromArray(w, wShape, true);
+  await tidyAsync(async () => {
+    const y = depthwiseConv2d(tx, tw, { stride, padding });
+    assert.equal(y.shape, yShape);
+    assertClose(await y.toArray(), convRef(g, x, w), 'forward', 1e-4, 1e-5);
+    y.backward(Tensor.fromArray(gy, yShape));   // loss = sum(gy * y)
+  });
+  const dx = await tx.grad!.toArray(), dw = await tw.grad!.toArray();
+  const ref = convBackwardRef(g, x, w, gy);
+  assertClose(dx, ref.dx, 'dx', 1e-4, 1e-5);
+  assertClose(dw, ref.dw, 'dw', 1e-4, 1e-4);
+  if (numeric) {
+    assertClose(dx, numericGrad((v) => dot(gy, convRef(g, v, w)), x), 'dx (finite differences)', 1e-3, 1e-4);
+    assertClose(dw, numericGrad((v) => dot(gy, convRef(g, x, v)), w), 'dw (finite differences)', 1e-3, 1e-4);
+  }
+  for (const t of [tx, tw, tx.grad!, tw.grad!]) t.dispose();
+}
+
+const cases: Case[] = [
+  { n: 1, h: 1, w: 1, c: 1, k: 3, stride: 1, numeric: true },
+  { n: 3, h: 5, w: 7, c: 3, k: 3, stride: 1, numeric: true },
+  { n: 1, h: 9, w: 9, c: 5, k: 3, stride: 2, numeric: true },
+  { n: 3, h: 7, w: 5, c: 13, k: 5, stride: 1 },
+  { n: 1, h: 9, w: 7, c: 8, k: 5, stride: 2, numeric: true },
+  { n: 3, h: 7, w: 9, c: 16, k: 7, stride: 1 },
+  { n: 1, h: 9, w: 9, c: 13, k: 7, stride: 2, numeric: true },
+  { n: 3, h: 5, w: 5, c: 4, k: 7, stride: 2 },
+  { n: 1, h: 5, w: 1, c: 8, k: 3, stride: 2 },
+  { n: 3, h: 8, w: 10, c: 12, k: 3, stride: 2, padding: 0, numeric: true },
+  { n: 1, h: 6, w: 6, c: 5, k: 3, stride: 1, padding: 4 },
+  { n: 3, h: 7, w: 7, c: 8, k: 5, stride: 2, padding: 0 },
+  { n: 8, h: 16, w: 16, c: 32, k: 3, stride: 1 },
+  { n: 4, h: 16, w: 16, c: 24, k: 7, stride: 2 },
+];
+
+for (const cs of cases) {
+  const { n, h, w, c, k, stride, padding = (k - 1) / 2 } = cs;
+  test(`depthwise ${k}x${k} stride ${stride} padding ${padding} on [${n}, ${h}, ${w}, ${c}]: forward, dx and dw match float64`, () => check(cs));
+}
+
+test('depthwise shape errors name the op and the shapes', () => {
+  const x = Tensor.zeros([1, 5, 5, 3]);
+  assert.throws(() => depthwiseConv2d(x, Tensor.zeros([3, 3, 4]), { stride: 1, padding: 1 }), /depthwiseConv2d: weight \[3, 3, 4\] must be \[K, K, 3\] for input \[1, 5, 5, 3\]/);
+  assert.throws(() => depthwiseConv2d(x, Tensor.zeros([7, 7, 3]), { stride: 2, padding: 0 }), /depthwiseConv2d: a 7x7 window with padding 0 does not fit input \[1, 5, 5, 3\]/);
+});
+
+test.run();
