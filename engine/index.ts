@@ -1,0 +1,21 @@
+// The engine as a library: `import { ... } from 'densenas-webgpu/engine'`.
+export { Device, DeviceError, type AdapterDescription, type DeviceOptions } from './device.js';
+export { init, destroy, runtime, Runtime } from './runtime.js';
+export { Tensor, tidy, tidyAsync, keep, noGrad, noGradAsync, record, type Shape, type GradFn } from './tensor.js';
+export { backward } from './autograd.js';
+export { Random } from './random.js';
+export type { MemoryStats } from './memory.js';
+export * from './ops/elementwise.js';
+export * from './ops/matmul.js';
+export * from './ops/conv.js';
+export * from './ops/depthwise.js';
+export * from './ops/batchnorm.js';
+export * from './ops/pool.js';
+export * from './ops/loss.js';
+export * from './ops/mix.js';
+export { Module, Sequential } from './nn/module.js';
+export * from './nn/layers.js';
+export * from './nn/blocks.js';
+export { SGD } from './optim/sgd.js';
+export { Adam } from './optim/adam.js';
+export * from './checkpoint.js';
