@@ -1,8 +1,9 @@
 // densenas bench <command>: benchmarks that print a table and can write JSON (bench/).
 import type { Argv } from 'yargs';
 import * as data from './bench/data.js';
+import * as kernels from './bench/kernels.js';
 
 export const command = 'bench <command>';
 export const describe = 'benchmarks (JSON with --json FILE)';
-export const builder = (y: Argv) => y.command(data).demandCommand(1, 'name a benchmark');
+export const builder = (y: Argv) => y.command(kernels).command(data).demandCommand(1, 'name a benchmark');
 export function handler(): void {}
