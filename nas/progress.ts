@@ -1,7 +1,10 @@
 // Progress of long phases: a bar redrawn in place on a terminal (steps, loss, accuracy,
 // images/s, ETA), plain periodic lines otherwise (logs, CI).
+/** What a training phase reports with each step; other work reports counts alone. */
+export interface StepStats { loss: number; top1: number; images: number }
+
 export interface PhaseBar {
-  update(done: number, s: { loss: number; top1: number; images: number }): void;
+  update(done: number, s?: StepStats): void;
   done(): void;
 }
 
@@ -20,16 +23,17 @@ export function streamReporter(out: NodeJS.WriteStream = process.stderr, everyMs
     phase(label, total, start) {
       const t0 = Date.now();
       let images = 0, last = 0, text = '';
-      const render = (done: number, s: { loss: number; top1: number }) => {
+      const render = (done: number, s?: StepStats) => {
         const secs = (Date.now() - t0) / 1000, rate = (done - start) / Math.max(secs, 1e-9);
         const width = 24, filled = Math.round((width * done) / Math.max(total, 1));
         const bar = tty ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
-        text = `${label} ${bar}${done}/${total} loss ${s.loss.toFixed(4)} top1 ${s.top1.toFixed(2)} ${Math.round(images / Math.max(secs, 1e-9))} img/s ETA ${clock((total - done) / rate)}`;
+        const stats = s ? ` loss ${s.loss.toFixed(4)} top1 ${s.top1.toFixed(2)} ${Math.round(images / Math.max(secs, 1e-9))} img/s` : '';
+        text = `${label} ${bar}${done}/${total}${stats} ETA ${clock((total - done) / rate)}`;
         out.write(tty ? `\r${text}\x1b[K` : `${text}\n`);
       };
       return {
         update(done, s) {
-          images += s.images;
+          images += s?.images ?? 0;
           const now = Date.now();
           if (now - last >= (tty ? 200 : everyMs) || done === total) { last = now; render(done, s); }
         },

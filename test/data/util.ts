@@ -1,18 +1,10 @@
 // Helpers for the data tests: temporary directories, an independent reading of the IDX files
 // (fixed offsets, not nas/data/idx.ts), and running the CLI in a child process.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 export const FMNIST = '/usr/share/datasets/fashion-mnist';
-export const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../cli/densenas.js');
-
-export function tempDir(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `densenas-${name}-`));
-}
+export { CLI, runCli, tempDir, type CliResult } from '../cli.js';
 
 /** Image i (784 bytes) and its label, read at the offsets the IDX format fixes (16 and 8 bytes of header). */
 export function idxImage(split: 'train' | 't10k', i: number): { pixels: Buffer; label: number } {
@@ -25,19 +17,6 @@ function cached(f: string): Buffer {
   return files.get(f)!;
 }
 
-export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-/** Runs `densenas ...args`; onStart gets the child (to kill it). */
-export function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-    onStart?.(child);
-  });
-}
 
 export async function throwsWith(f: () => unknown, ...parts: string[]): Promise<string> {
   try {

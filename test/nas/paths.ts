@@ -8,6 +8,8 @@ export const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const config = (name: string) => join(ROOT, 'configs', name);
 export const MBV2_CFG = config('imagenet_search_cfg_mbv2.yaml');
 export const RES_CFG = config('imagenet_search_cfg_resnet.yaml');
+export const QUICK_CFG = config('fmnist_search_quick.yaml');
+export const FULL_CFG = config('fmnist_search_mbv2.yaml');
 export const LATENCY_DIR = join(ROOT, '../shared/data/latency_list');
 export const latencyTable = (name: string) => join(LATENCY_DIR, name);
 

@@ -1,0 +1,42 @@
+// densenas lut build: measures every distinct op of a search space on this adapter and writes a
+// keyed latency table; re-running resumes an interrupted build.
+import type { Argv } from 'yargs';
+import { destroy, init } from '../../engine/runtime.js';
+import { buildCostTable, spaceOpDescs } from '../../nas/cost_table.js';
+import { measureOp } from '../../nas/latency.js';
+import { streamReporter } from '../../nas/progress.js';
+import { buildSpace } from '../../nas/space.js';
+import { configFrom, withConfig } from '../options.js';
+
+export const command = 'build';
+export const describe = 'measure every candidate op of a space (plus stem, final 1x1 and classifier) into a latency table';
+export const builder = (y: Argv) => withConfig(y)
+  .option('out', { type: 'string', demandOption: true, describe: 'table file (JSON); an existing one is resumed' })
+  .option('batch', { type: 'number', default: 32, describe: 'batch size the ops are timed at' })
+  .option('runs', { type: 'number', default: 20, describe: 'timed runs per op (the median is stored, max - min as spread)' })
+  .option('warmup', { type: 'number', default: 3, describe: 'untimed runs first' })
+  .option('input-size', { type: 'number', describe: 'image height and width (sets data.input_size)' })
+  .demandOption('config');
+
+export async function handler(a: { config: string; set: string[]; out: string; batch: number; runs: number; warmup: number; inputSize?: number }): Promise<void> {
+  for (const k of ['batch', 'runs'] as const) if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer, got ${a[k]}`);
+  const cfg = configFrom(a);
+  if (a.inputSize !== undefined) cfg.data.input_size = [cfg.data.input_size[0], a.inputSize, a.inputSize];
+  const space = buildSpace(cfg);
+  const descs = spaceOpDescs(space, a.batch);
+  const rt = await init();
+  const reporter = streamReporter();
+  try {
+    const bar = reporter.phase(`lut ${a.out}`, descs.length, 0);
+    const bn = { eps: space.netType === 'mbv2' ? cfg.optim.bn_eps : 1e-5, momentum: cfg.optim.bn_momentum };
+    const table = await buildCostTable(descs, (d) => measureOp(d, { runs: a.runs, warmup: a.warmup, bn }), {
+      path: a.out, kind: 'latency', units: 'ms', device: rt.device.info.description, batch: a.batch,
+      onProgress: (done) => bar.update(done),
+    });
+    bar.done();
+    console.log(`${Object.keys(table.entries).length} ops measured on ${rt.device.info.description} at batch ${a.batch}: ${a.out}`);
+  } finally {
+    destroy();
+  }
+}
+

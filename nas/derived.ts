@@ -1,0 +1,48 @@
+// Networks built from a net_config (spec 5.5): the MobileNetV2-based MBV2_Net (stem conv, the
+// blocks, the final 1x1 conv, pooling, linear) and the ResNet-based RES_Net (stem conv, the
+// blocks, pooling, linear), for any input size and class count. All batch norms are affine.
+import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
+import { Module, Sequential } from '../engine/nn/module.js';
+import type { Random } from '../engine/random.js';
+import type { Tensor } from '../engine/tensor.js';
+import { candidateModule } from './candidates.js';
+import type { NetConfig } from './net_config.js';
+
+export interface DerivedShape { inChannels: number; classes: number; stemStride: 1 | 2; bn: { eps: number; momentum: number } }
+
+/** BN settings of the original derived models: mbv2 sets eps 1e-3; RES_Net keeps the default 1e-5. */
+export function derivedBn(net: NetConfig, bnEps: number, bnMomentum: number) {
+  return net.netType === 'mbv2' ? { eps: bnEps, momentum: bnMomentum } : { eps: 1e-5, momentum: 0.1 };
+}
+
+export class DerivedNet extends Module {
+  private readonly body: Sequential;
+
+  constructor(readonly net: NetConfig, shape: DerivedShape, rng: Random) {
+    super();
+    const bn = { bn: shape.bn, affine: true };
+    const first = net.blocks[0];
+    const stemOut = net.netType === 'mbv2' ? first.chs[0] : 32;   // RES_Net's stem is fixed at 32 (spec 5.5)
+    const layers: Module[] = [new Conv2d(shape.inChannels, stemOut, 3, shape.stemStride, rng), new BatchNorm2d(stemOut, { ...shape.bn, activation: 'relu6' })];
+    let c = stemOut;
+    net.blocks.forEach((b) => {
+      if (b.chs[0] !== c) throw new Error(`net_config: block ${formatBlock(b)} takes ${b.chs[0]} channels but the previous layer gives ${c}`);
+      layers.push(candidateModule(b.head, b.chs[0], b.chs[1], b.stride as 1 | 2, rng, bn));
+      for (const op of b.stack) layers.push(candidateModule(op, b.chs[1], b.chs[1], 1, rng, bn));
+      c = b.chs[1];
+    });
+    if (net.conv1_1) {
+      if (net.conv1_1[0] !== c) throw new Error(`net_config: conv1_1 takes ${net.conv1_1[0]} channels but the last block gives ${c}`);
+      layers.push(new Conv2d(c, net.conv1_1[1], 1, 1, rng, 0), new BatchNorm2d(net.conv1_1[1], { ...shape.bn, activation: 'relu6' }));
+      c = net.conv1_1[1];
+    }
+    layers.push(new GlobalAvgPool(), new Linear(c, shape.classes, rng));
+    this.body = this.child('body', new Sequential(...layers));
+  }
+
+  forward(x: Tensor): Tensor { return this.body.forward(x); }
+}
+
+function formatBlock(b: NetConfig['blocks'][number]): string {
+  return `[[${b.chs.join(', ')}], '${b.head}', ...]`;
+}

@@ -1,0 +1,265 @@
+// The DenseNAS search loop (spec 4): per epoch an architecture pass over the search-validation
+// split (from arch_update_epoch), a weight pass over the search-train split, supernet
+// validation (from val_start_epoch) and derivation, with everything a run needs to be
+// inspected and resumed exactly: metrics.jsonl, arch.jsonl, net_config(.json) every epoch with
+// best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { assignTensors, type HostTensor } from '../engine/checkpoint.js';
+import { crossEntropy } from '../engine/ops/loss.js';
+import { SGD } from '../engine/optim/sgd.js';
+import { Random } from '../engine/random.js';
+import { noGradAsync, Tensor, tidyAsync } from '../engine/tensor.js';
+import '../engine/autograd.js';
+import { ArchAdam } from './arch_adam.js';
+import { archParamsToJson, mapArchParams, softmax, type ArchParams } from './arch_params.js';
+import { summarizeArch } from './arch_summary.js';
+import { configToYaml, type Config } from './config.js';
+import { chainedCost, type ResolvedCosts, type SampledOps } from './cost_chain.js';
+import { costLoss, costLossOptions } from './cost_loss.js';
+import { writeCostTable, type CostTable } from './cost_table.js';
+import { deriveArch } from './derive.js';
+import { writeFileAtomic } from './io.js';
+import { addToMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
+import { mixLayout, mixWeights, mixWeightsBackward } from './mix_weights.js';
+import { formatArch, netConfigToJson, netConfigToText, totalLayers } from './net_config.js';
+import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
+import { rescaleSampled, sampleOps, type SamplePolicy } from './sampling.js';
+import { CosineSchedule } from './schedule.js';
+import { searchLoaders, type SearchData } from './search_data.js';
+import type { SearchSpace } from './space.js';
+import { Supernet } from './supernet.js';
+import { mixSeed } from './data/random.js';
+import type { Batch } from './data/loader.js';
+import type { StepReporter } from './progress.js';
+
+export type Phase = 'arch' | 'weight' | 'valid';
+const PHASES: Phase[] = ['arch', 'weight', 'valid'];
+const LOGS = ['metrics.jsonl', 'arch.jsonl'];
+
+/** Where a run stands: the next batch of a phase of an epoch. */
+export interface Position { epoch: number; phase: Phase; batch: number }
+
+export interface SearchOptions {
+  cfg: Config;
+  space: SearchSpace;
+  /** The cost table the search optimises (latency or FLOPs), resolved to the space. */
+  costs: ResolvedCosts;
+  table: CostTable;
+  data: string;
+  out: string;
+  resume?: boolean;
+  reporter: StepReporter;
+}
+
+interface SearchState {
+  pos: Position;
+  schedulerStep: number;
+  meters: Record<Phase, Meter>;
+  best: { epoch: number; top1: number } | null;
+  logSizes: Record<string, number>;
+}
+
+export interface SearchResult { epochs: number; net: ReturnType<typeof deriveArch>['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean }
+
+const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
+  phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch) || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
+
+function hostArch(prefix: string, p: ArchParams): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const kind of ['betas', 'head', 'stack'] as const) p[kind].forEach((x, i) => { out[`${prefix}.${kind}.${i}`] = { shape: [x.length], data: x }; });
+  return out;
+}
+
+function readArch(path: string, tensors: Record<string, HostTensor>, prefix: string, into: ArchParams): void {
+  for (const kind of ['betas', 'head', 'stack'] as const) into[kind].forEach((x, i) => {
+    const e = tensors[`${prefix}.${kind}.${i}`];
+    if (!e || e.data.length !== x.length) throw new Error(`${path}: missing or mis-sized ${prefix}.${kind}.${i} (a checkpoint of another space?)`);
+    x.set(e.data);
+  });
+}
+
+/** Mean entropy (nats) of the op softmax of every head row and stack layer, per block. */
+function opEntropy(space: SearchSpace, params: ArchParams): number[] {
+  const ent = (m: Float64Array, k: number) => {
+    const rows = [];
+    for (let r = 0; r < m.length / k; r++) rows.push(-softmax(m.subarray(r * k, (r + 1) * k), 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0));
+    return rows;
+  };
+  return params.head.map((m, b) => {
+    const rows = [...ent(m, space.primitivesHead.length), ...ent(params.stack[b], space.primitivesStack.length)];
+    return rows.reduce((a, x) => a + x, 0) / Math.max(rows.length, 1);
+  });
+}
+
+export async function runSearch(o: SearchOptions): Promise<SearchResult> {
+  const { cfg, space, costs, table, reporter } = o;
+  const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed;
+  const run = new RunDir(o.out);
+  if (run.has('checkpoint.safetensors') && !o.resume) throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
+  if (o.resume && !run.has('checkpoint.safetensors')) throw new Error(`--resume: ${o.out} holds no checkpoint.safetensors to resume from`);
+  writeFileAtomic(run.path('config.yaml'), configToYaml(cfg));
+  writeCostTable(run.path('cost_table.json'), table);
+
+  const data: SearchData = searchLoaders(cfg, o.data);
+  // As the original: the architecture parameters draw from the stream before the modules.
+  const rng = new Random(seed);
+  const params = mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => 1e-3 * rng.normal()));
+  const net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum }, rng);
+  const weights = net.parameters();
+  const w = cfg.optim.weight;
+  const sgd = new SGD(weights, { lr: w.init_lr, momentum: w.momentum, weightDecay: w.weight_decay, nesterov: w.nesterov });
+  const a = cfg.optim.arch;
+  const adam = new ArchAdam(space, { alphaLr: a.alpha_lr, betaLr: a.beta_lr, beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_eps, weightDecay: a.weight_decay });
+  const schedule = new CosineSchedule(w.init_lr, cfg.optim.min_lr, data.train.length, cfg.data.batch_size, cfg.train_params.epochs);
+  const lossOpts = costLossOptions(cfg);
+  const mixOpts = { temperature: T, doubleSoftmax: cfg.optim.last_node_double_softmax };
+  const expectOver = cfg.optim.sub_obj.expect_over;
+
+  let st: SearchState = {
+    pos: { epoch: 0, phase: 'arch', batch: 0 },
+    schedulerStep: 0,
+    meters: { arch: newMeter(), weight: newMeter(), valid: newMeter() },
+    best: null,
+    logSizes: {},
+  };
+  const ckptPath = run.path('checkpoint.safetensors');
+  if (o.resume) {
+    const { tensors, state } = readCheckpoint(ckptPath);
+    assignTensors(ckptPath, tensors, Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [`model.${k}`, t])), false);
+    const sgdTensors: Record<string, Tensor> = {};
+    for (const [k, e] of Object.entries(tensors)) if (k.startsWith('sgd.')) sgdTensors[k.slice(4)] = Tensor.fromArray(e.data, e.shape);
+    sgd.loadState({ json: state.sgd, tensors: sgdTensors });
+    for (const t of Object.values(sgdTensors)) t.dispose();
+    readArch(ckptPath, tensors, 'arch', params);
+    readArch(ckptPath, tensors, 'adam_m', adam.m);
+    readArch(ckptPath, tensors, 'adam_v', adam.v);
+    adam.step = state.adamStep;
+    st = state.search;
+    run.truncateLogs(st.logSizes);
+    reporter.line(`resuming ${o.out} at epoch ${st.pos.epoch}, ${st.pos.phase} batch ${st.pos.batch}`);
+  }
+
+  const save = async () => {
+    st.logSizes = run.logSizes(LOGS);
+    const sgdState = sgd.state();
+    await saveCheckpoint(ckptPath, {
+      gpu: { ...Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [`model.${k}`, t])), ...Object.fromEntries(Object.entries(sgdState.tensors).map(([k, t]) => [`sgd.${k}`, t])) },
+      host: { ...hostArch('arch', params), ...hostArch('adam_m', adam.m), ...hostArch('adam_v', adam.v) },
+      state: { search: st, sgd: sgdState.json, adamStep: adam.step },
+    });
+  };
+
+  let stopSignal: string | null = null;
+  const onSignal = (sig: string) => { stopSignal = sig; reporter.line(`${sig}: saving a checkpoint after this step`); };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
+  const upload = (b: Batch) => ({ x: Tensor.fromArray(b.x, b.shape), y: Tensor.fromArray(b.y, [b.n]) });
+  const stepRng = (epoch: number, phase: Phase, batch: number) => new Random(mixSeed(seed, epoch, PHASES.indexOf(phase), batch));
+
+  /** One step of a phase; returns the loss, the accuracy counts and the step's cost value. */
+  const step = async (phase: Phase, b: Batch, rngStep: Random) => {
+    const policy: SamplePolicy = phase === 'valid' ? 'all' : phase === 'arch' ? 'prob' : st.pos.epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
+    const num = phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num;
+    const sampled: SampledOps = sampleOps(space, params, num, policy, rngStep);
+    const layout = mixLayout(space, sampled);
+    const wv = mixWeights(space, params, sampled, layout, mixOpts);
+    const chain = chainedCost(space, costs, params, { temperature: T, sampled, expectOver: phase === 'arch' ? expectOver : 'sampled' });
+    if (phase === 'weight') sgd.lr = schedule.lr(++st.schedulerStep);
+    for (const p of weights) p.requiresGrad = phase === 'weight';
+    const r = await tidyAsync(async () => {
+      const { x, y } = upload(b);
+      const W = Tensor.fromArray(wv, [layout.size], phase === 'arch');
+      const run1 = async () => {
+        const logits = net.forwardSampled(x, sampled, layout, W);
+        const loss = crossEntropy(logits, y);
+        if (phase !== 'valid') loss.backward();
+        if (phase === 'weight') sgd.step();
+        return { loss: await loss.item(), logits: await logits.toArray() };
+      };
+      const out = phase === 'valid' ? await noGradAsync(run1) : await run1();
+      const dW = W.grad ? await W.grad.toArray() : null;
+      W.grad?.dispose();
+      return { ...out, dW };
+    });
+    sgd.zeroGrad();
+    let loss = r.loss;
+    if (phase === 'arch') {
+      const grad = mixWeightsBackward(space, params, sampled, layout, mixOpts, r.dW!);
+      if (cfg.optim.if_sub_obj) {
+        const cl = costLoss(chain.cost, lossOpts);
+        loss += cl.value;
+        for (const kind of ['betas', 'head', 'stack'] as const) grad[kind].forEach((g, i) => g.forEach((_, j) => { g[j] += cl.dC * chain.grad[kind][i][j]; }));
+      }
+      const before = mapArchParams(space, (k, i) => Float64Array.from(params[k][i]));
+      adam.update(params, grad);
+      rescaleSampled(space, before, params, sampled);
+    }
+    return { loss, acc: topk(r.logits, b.y, space.numClasses), cost: chain.cost };
+  };
+
+  net.train();   // BN uses batch statistics in every phase, supernet validation included (spec 4.1)
+  const epochs = cfg.train_params.epochs;
+  while (st.pos.epoch < epochs) {
+    const e = st.pos.epoch;
+    for (const phase of PHASES.slice(PHASES.indexOf(st.pos.phase))) {
+      if (st.pos.phase !== phase) st.pos = { epoch: e, phase, batch: 0 };
+      if (!phaseRuns(cfg, e, phase)) continue;
+      const loader = phase === 'weight' ? data.train : data.val;
+      const bar = reporter.phase(`epoch ${e} ${phase}`, loader.batches, st.pos.batch);
+      const t0 = Date.now();
+      for await (const b of loader.epoch(e, st.pos.batch)) {
+        const r = await step(phase, b, stepRng(e, phase, st.pos.batch));
+        addToMeter(st.meters[phase], b.n, r.loss, r.acc, r.cost);
+        st.pos.batch++;
+        const m = meterMeans(st.meters[phase]);
+        bar.update(st.pos.batch, { loss: m.loss, top1: m.top1, images: b.n });
+        if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
+          run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? a.alpha_lr : 0 });
+        }
+        if (stopSignal) {
+          await save();
+          bar.done();
+          reporter.line(`checkpoint saved at epoch ${e}, ${phase} batch ${st.pos.batch}: resume with --resume`);
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          return { epochs: e, ...derivation(), interrupted: true };
+        }
+      }
+      bar.done();
+      const m = meterMeans(st.meters[phase]);
+      run.log('metrics.jsonl', { kind: 'phase', epoch: e, phase, ...m, seconds: (Date.now() - t0) / 1000 });
+      reporter.line(`epoch ${e} ${phase}: loss ${m.loss.toFixed(4)} top1 ${m.top1.toFixed(2)} top5 ${m.top5.toFixed(2)} ${table.kind} ${m.cost.toFixed(3)}`);
+      if (phase === 'valid' && (!st.best || m.top1 > st.best.top1)) st.best = { epoch: e, top1: m.top1 };
+    }
+    // Derivation and the end-of-epoch records.
+    const d = derivation();
+    const full = chainedCost(space, costs, params, { temperature: T, expectOver: 'all' });
+    const entropy = opEntropy(space, params);
+    const record = {
+      epoch: e, arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path,
+      params: d.summary.params, madds: d.summary.madds, table_cost: d.summary.cost, expected_cost: full.cost, units: table.units,
+      mean_op_entropy: entropy.reduce((x, y) => x + y, 0) / entropy.length,
+      valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
+    };
+    run.log('metrics.jsonl', { kind: 'epoch', ...record });
+    run.log('arch.jsonl', { epoch: e, ...JSON.parse(archParamsToJson(space, params)), softmax_temp: 1, op_entropy: entropy });
+    const json = { ...JSON.parse(netConfigToJson(d.net)), ...record };
+    writeFileAtomic(run.path('net_config.json'), JSON.stringify(json, null, 1) + '\n');
+    writeFileAtomic(run.path('net_config'), netConfigToText(d.net));
+    // best/: the epoch of best supernet validation top-1; before validation starts, the latest.
+    if (!phaseRuns(cfg, e, 'valid') || st.best?.epoch === e) {
+      mkdirSync(run.path('best'), { recursive: true });
+      for (const f of ['net_config.json', 'net_config']) copyFileSync(run.path(f), run.path(`best/${f}`));
+    }
+    reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
+    st.pos = { epoch: e + 1, phase: 'arch', batch: 0 };
+    st.meters = { arch: newMeter(), weight: newMeter(), valid: newMeter() };
+    await save();
+  }
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  return { epochs, ...derivation(), interrupted: false };
+
+  function derivation() {
+    const d = deriveArch(space, params);
+    return { net: d.net, path: d.path, summary: summarizeArch(d.net, cfg, table) };
+  }
+}

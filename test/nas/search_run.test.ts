@@ -1,0 +1,83 @@
+// The search as a user runs it, on real Fashion-MNIST images: a latency table built on this
+// adapter for a tiny space, a search killed with SIGKILL mid-epoch and resumed that ends exactly
+// as an uninterrupted one, and clear errors for a bad config, a missing data directory and a
+// corrupt checkpoint.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../nas/config.js';
+import { readCostTable, spaceOpDescs } from '../../nas/cost_table.js';
+import { opKey } from '../../nas/ops.js';
+import { buildSpace } from '../../nas/space.js';
+import { runCli, tempDir } from '../cli.js';
+import { QUICK_CFG } from './paths.js';
+
+const dir = tempDir('search');
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const data = join(dir, 'fmnist'), table = join(dir, 'lut.json');
+// A tiny run: 16x16 inputs, 320 training images, batch 32, two epochs with an arch phase in the second.
+const tiny = ['data.input_size=[1,16,16]', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'data.limit=320', 'data.batch_size=32',
+  'train_params.epochs=2', 'search_params.arch_update_epoch=1', 'search_params.val_start_epoch=1', 'search_params.log_every=2'].flatMap((s) => ['--set', s]);
+
+const ok = (r: { code: number | null; stderr: string }, what: string) => assert.is(r.code, 0, `${what} failed: ${r.stderr}`);
+
+test('import a slice of Fashion-MNIST and build a latency table for a tiny space on this adapter', async () => {
+  ok(await runCli(['data', 'fashion-mnist', '--out', data, '--format', 'lmdb', '--limit', '400']), 'import');
+  ok(await runCli(['lut', 'build', '--config', QUICK_CFG, ...tiny, '--out', table, '--batch', '32', '--runs', '2', '--warmup', '1']), 'lut build');
+  const t = readCostTable(table);
+  const space = buildSpace(loadConfig([QUICK_CFG], tiny.filter((_, i) => i % 2 === 1)));
+  const keys = spaceOpDescs(space, 32).map(opKey);
+  assert.equal(Object.keys(t.entries).sort(), [...new Set(keys)].sort());
+  for (const [key, v] of Object.entries(t.entries)) {
+    // an identity skip runs no kernel: it costs nothing on the device
+    assert.ok(key.startsWith('skip_connect') ? v >= 0 : v > 0, `${key}: ${v} ms`);
+  }
+  assert.match(t.device, /\w/);
+  assert.is(t.batch, 32);
+});
+
+const search = (out: string, extra: string[] = [], images = data) => ['search', '--config', QUICK_CFG, '--data', images, '--table', table, '--out', out, ...tiny, ...extra];
+const epochLines = (run: string) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+  .filter((r) => r.kind !== 'phase' || delete r.seconds);   // phase lines carry a wall time
+
+test('a search killed with SIGKILL mid-epoch and resumed ends as the uninterrupted one', async () => {
+  const whole = join(dir, 'whole'), killed = join(dir, 'killed');
+  ok(await runCli(search(whole)), 'uninterrupted search');
+  for (const f of ['net_config', 'net_config.json', 'best/net_config', 'arch.jsonl', 'config.yaml', 'checkpoint.safetensors', 'cost_table.json']) assert.ok(existsSync(join(whole, f)), `${f} written`);
+
+  // Kill once the first epoch's checkpoint exists and the second epoch has logged a step.
+  const r = await runCli(search(killed), (child) => {
+    const timer = setInterval(() => {
+      const m = join(killed, 'metrics.jsonl');
+      if (existsSync(join(killed, 'checkpoint.safetensors')) && existsSync(m) && /"epoch":1,"phase":"\w+","step"/.test(readFileSync(m, 'utf8'))) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 50);
+    child.on('close', () => clearInterval(timer));
+  });
+  assert.is(r.signal, 'SIGKILL', 'the search was killed mid-run');
+  ok(await runCli(search(killed, ['--resume'])), 'resumed search');
+  assert.is(readFileSync(join(killed, 'net_config'), 'utf8'), readFileSync(join(whole, 'net_config'), 'utf8'));
+  assert.equal(epochLines(killed), epochLines(whole));
+  assert.is(readFileSync(join(killed, 'arch.jsonl'), 'utf8'), readFileSync(join(whole, 'arch.jsonl'), 'utf8'));
+});
+
+test('a bad config key, a missing data directory and a corrupt checkpoint each give a clear error', async () => {
+  const bad = await runCli(search(join(dir, 'bad'), ['--set', 'optim.sub_obj.sub_loss_factr=0.2']));
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /--set optim\.sub_obj\.sub_loss_factr=0\.2: key optim\.sub_obj\.sub_loss_factr: unknown key/);
+  const missing = await runCli(search(join(dir, 'm'), [], join(dir, 'nowhere')));
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /data directory .*nowhere does not exist/);
+  const ckpt = join(dir, 'whole', 'checkpoint.safetensors');
+  truncateSync(ckpt, 1000);
+  const corrupt = await runCli(search(join(dir, 'whole'), ['--resume']));
+  assert.is(corrupt.code, 1);
+  assert.match(corrupt.stderr, /checkpoint\.safetensors: truncated checkpoint/);
+  writeFileSync(ckpt, 'not a checkpoint at all');
+  assert.match((await runCli(search(join(dir, 'whole'), ['--resume']))).stderr, /checkpoint\.safetensors: (truncated|corrupt) checkpoint/);
+});
+
+test.run();

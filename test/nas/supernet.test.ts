@@ -1,0 +1,121 @@
+// The supernet on the engine: it learns, memory follows the sampled network, and the
+// architecture gradient that one readback of the mixing-weight vector gives agrees with finite
+// differences of the whole GPU forward pass.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { crossEntropy } from '../../engine/ops/loss.js';
+import { SGD } from '../../engine/optim/sgd.js';
+import { Random } from '../../engine/random.js';
+import { noGrad, Tensor, tidy } from '../../engine/tensor.js';
+import '../../engine/autograd.js';
+import { mapArchParams, type ArchParams } from '../../nas/arch_params.js';
+import { loadConfig } from '../../nas/config.js';
+import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
+import { sampleOps } from '../../nas/sampling.js';
+import { buildSpace } from '../../nas/space.js';
+import { Supernet } from '../../nas/supernet.js';
+import { engine } from '../helpers.js';
+import { QUICK_CFG } from './paths.js';
+
+const rt = await engine();
+rt.poison = false;   // the supernet's own tensors are checked by the kernel tests
+// The quick Fashion-MNIST space at 16x16: 5 searchable blocks, 11 head edges, 3 stack layers.
+const cfg = loadConfig([QUICK_CFG], ['data.input_size=[1,16,16]', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'optim.last_dim=32']);
+const space = buildSpace(cfg);
+const mixOpts = { temperature: 1, doubleSoftmax: false };
+
+/** Class c of 4 lights up quadrant c, under noise. */
+function batch(rng: Random, n: number) {
+  const s = 16, x = new Float32Array(n * s * s), y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(4);
+    y[i] = c;
+    for (let r = 0; r < s; r++) for (let q = 0; q < s; q++) x[(i * s + r) * s + q] = (((r < s / 2 ? 0 : 2) + (q < s / 2 ? 0 : 1)) === c ? 1 : 0) + 0.3 * rng.normal();
+  }
+  return { x: Tensor.fromArray(x, [n, s, s, 1]), y: Tensor.fromArray(y, [n]) };
+}
+
+const randomParams = (rng: Random, scale: number): ArchParams => mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => scale * rng.normal()));
+
+// Every candidate active (the policy of supernet validation), and one sampled path held fixed:
+// both learn a separable task fast. (A fresh uniform sample every step learns too, but needs
+// hundreds of steps: each op trains only when drawn.)
+for (const policy of ['all', 'uniform'] as const) {
+  test(`a tiny supernet learns: loss falls 5x in 40 steps (${policy === 'all' ? 'every candidate' : 'one sampled path'})`, async () => {
+    const rng = new Random(1);
+    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng);
+    const params = randomParams(rng, 1e-3);
+    const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+    const sampled = sampleOps(space, params, 1, policy, rng);
+    const layout = mixLayout(space, sampled);
+    const weights = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
+    const losses: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      const { x, y } = batch(rng, 32);
+      const loss = tidy(() => {
+        sgd.zeroGrad();
+        const l = crossEntropy(net.forwardSampled(x, sampled, layout, weights), y);
+        l.backward();
+        sgd.step();
+        return l;
+      });
+      losses.push(await loss.item());
+      loss.dispose(); x.dispose(); y.dispose();
+    }
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    assert.ok(mean(losses.slice(-5)) * 5 < mean(losses.slice(0, 5)), `loss ${mean(losses.slice(0, 5)).toFixed(3)} -> ${mean(losses.slice(-5)).toFixed(3)}`);
+    net.dispose(); weights.dispose();
+  });
+}
+
+test('memory follows the sampled network: one op a row needs far less than all of them', async () => {
+  const rng = new Random(2);
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng);
+  const params = randomParams(rng, 1e-3);
+  const { x, y } = batch(rng, 16);
+  const peak = (policy: 'uniform' | 'all') => {
+    const sampled = sampleOps(space, params, 1, policy, rng);
+    const layout = mixLayout(space, sampled);
+    rt.pool.resetPeak();
+    const base = rt.pool.memory().liveBytes;
+    tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size])), y).backward());
+    net.parameters().forEach((p) => { p.grad?.dispose(); p.grad = null; });
+    return rt.pool.memory().peakBytes - base;
+  };
+  const one = peak('uniform'), all = peak('all');
+  assert.ok(one < 0.5 * all, `peak with one op ${one} B, with all ${all} B`);
+  net.dispose(); x.dispose(); y.dispose();
+});
+
+// Batch norm here uses running statistics: with batch statistics every input moves every
+// normalised unit, so finite differences of a float32 network cross ReLU6 kinks at any step
+// size that float32 can resolve. Training-mode batch norm has its own float64 gradient checks.
+test('architecture gradients through the supernet match finite differences of the GPU loss', async () => {
+  const rng = new Random(3);
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng).eval();
+  for (const p of net.parameters()) p.requiresGrad = false;   // as in an architecture step
+  const params = randomParams(rng, 0.5);
+  const sampled = sampleOps(space, params, 2, 'prob', rng);
+  const layout = mixLayout(space, sampled);
+  const { x, y } = batch(rng, 8);
+  const lossAt = (p: ArchParams) => noGrad(() => tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, Tensor.fromArray(mixWeights(space, p, sampled, layout, mixOpts), [layout.size])), y)));
+  const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], true);
+  tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, W), y).backward());
+  const grad = mixWeightsBackward(space, params, sampled, layout, mixOpts, await W.grad!.toArray());
+  // Check the entries with the largest gradients of each kind (small ones drown in float32 noise).
+  for (const kind of ['betas', 'head', 'stack'] as const) {
+    const entries = grad[kind].flatMap((g, i) => Array.from(g, (v, j) => ({ i, j, v }))).sort((a, b) => Math.abs(b.v) - Math.abs(a.v)).slice(0, 3);
+    for (const { i, j, v } of entries) {
+      const eps = 0.01, x0 = params[kind][i][j];
+      params[kind][i][j] = x0 + eps; const lp = lossAt(params);
+      params[kind][i][j] = x0 - eps; const lm = lossAt(params);
+      params[kind][i][j] = x0;
+      const num = ((await lp.item()) - (await lm.item())) / (2 * eps);
+      lp.dispose(); lm.dispose();
+      assert.ok(Math.abs(num - v) <= 2e-4 + 0.02 * Math.abs(v), `${kind}[${i}][${j}]: backward ${v}, finite differences ${num}`);
+    }
+  }
+  net.dispose(); x.dispose(); y.dispose(); W.grad!.dispose(); W.dispose();
+});
+
+test.run();
