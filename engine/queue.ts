@@ -23,6 +23,8 @@ export class CommandQueue {
   private unsynced = 0;
   private msPerDispatch = 0;
   private timing: { set: GPUQuerySet; pairs: number } | null = null;
+  /** Profiling: each dispatch in a pass of its own between two timestamps, by kernel label. */
+  private profile: { set: GPUQuerySet; labels: string[]; resolved: Array<{ buffer: GPUBuffer; labels: string[] }> } | null = null;
   dispatchCount = 0;
 
   constructor(private readonly device: GPUDevice, private readonly pool: BufferPool, private readonly hasTimestamps: boolean) {
@@ -47,6 +49,7 @@ export class CommandQueue {
         entries.push({ binding: b.binding, resource: 'buffer' in arg ? arg : { buffer: arg } });
       }
     }
+    if (this.profile) this.profileDispatch(kernel.label);
     const pass = this.beginPass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, this.device.createBindGroup({ layout: kernel.layout, entries }));
@@ -99,6 +102,13 @@ export class CommandQueue {
   flush(): void {
     if (!this.encoder) return;
     const encoder = this.endPass();
+    if (this.profile?.labels.length) {
+      const { set, labels } = this.profile;
+      const buffer = this.device.createBuffer({ size: 16 * labels.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      encoder.resolveQuerySet(set, 0, 2 * labels.length, buffer, 0);
+      this.profile.resolved.push({ buffer, labels });
+      this.profile.labels = [];
+    }
     if (this.slot) this.device.queue.writeBuffer(this.ring, 0, this.ringData, 0, this.slot * SLOT_BYTES);
     this.device.queue.submit([encoder.finish()]);
     this.encoder = null;
@@ -164,6 +174,42 @@ export class CommandQueue {
       this.timing = null;
       set.destroy();
     }
+  }
+
+  /** Starts timing every dispatch by kernel (slower: one pass per dispatch). */
+  startProfile(): void {
+    if (!this.hasTimestamps) throw new Error('profiling needs the timestamp-query feature, which this adapter lacks');
+    this.flush();
+    this.profile = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * SLOTS }), labels: [], resolved: [] };
+  }
+
+  /** Stops profiling; returns GPU milliseconds and dispatch counts by kernel label, largest first. */
+  async stopProfile(): Promise<Array<{ kernel: string; ms: number; count: number }>> {
+    const prof = this.profile;
+    if (!prof) throw new Error('no profile was started');
+    this.flush();
+    this.profile = null;
+    const total = new Map<string, { ms: number; count: number }>();
+    for (const { buffer, labels } of prof.resolved) {
+      const t = new BigInt64Array(await this.read(buffer, 16 * labels.length));
+      buffer.destroy();
+      labels.forEach((l, i) => {
+        const e = total.get(l) ?? { ms: 0, count: 0 };
+        e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6; e.count++;
+        total.set(l, e);
+      });
+    }
+    prof.set.destroy();
+    return [...total].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+  }
+
+  private profileDispatch(label: string): void {
+    const prof = this.profile!;
+    if (prof.labels.length === SLOTS) this.flush();
+    this.endPass();
+    const i = prof.labels.length;
+    prof.labels.push(label);
+    this.pass = this.encoder!.beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
   }
 
   private stagingBuffer(size: number): GPUBuffer {

@@ -5,34 +5,26 @@
 // best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { assignTensors, type HostTensor } from '../engine/checkpoint.js';
-import { crossEntropy } from '../engine/ops/loss.js';
-import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
-import { noGradAsync, Tensor, tidyAsync } from '../engine/tensor.js';
+import { Tensor } from '../engine/tensor.js';
 import '../engine/autograd.js';
-import { ArchAdam } from './arch_adam.js';
-import { archParamsToJson, mapArchParams, softmax, type ArchParams } from './arch_params.js';
+import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
-import { chainedCost, type ResolvedCosts, type SampledOps } from './cost_chain.js';
-import { costLoss, costLossOptions } from './cost_loss.js';
+import { chainedCost, type ResolvedCosts } from './cost_chain.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
 import { deriveArch } from './derive.js';
 import { writeFileAtomic } from './io.js';
-import { addToMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
-import { mixLayout, mixWeights, mixWeightsBackward } from './mix_weights.js';
+import { addToMeter, meterMeans, newMeter, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, totalLayers } from './net_config.js';
 import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
-import { rescaleSampled, sampleOps, type SamplePolicy } from './sampling.js';
 import { CosineSchedule } from './schedule.js';
 import { searchLoaders, type SearchData } from './search_data.js';
 import type { SearchSpace } from './space.js';
-import { Supernet } from './supernet.js';
+import { SearchModel, type Phase } from './search_step.js';
 import { mixSeed } from './data/random.js';
-import type { Batch } from './data/loader.js';
 import type { StepReporter } from './progress.js';
 
-export type Phase = 'arch' | 'weight' | 'valid';
 const PHASES: Phase[] = ['arch', 'weight', 'valid'];
 const LOGS = ['metrics.jsonl', 'arch.jsonl'];
 
@@ -101,19 +93,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   writeCostTable(run.path('cost_table.json'), table);
 
   const data: SearchData = searchLoaders(cfg, o.data);
-  // As the original: the architecture parameters draw from the stream before the modules.
-  const rng = new Random(seed);
-  const params = mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => 1e-3 * rng.normal()));
-  const net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum }, rng);
-  const weights = net.parameters();
-  const w = cfg.optim.weight;
-  const sgd = new SGD(weights, { lr: w.init_lr, momentum: w.momentum, weightDecay: w.weight_decay, nesterov: w.nesterov });
-  const a = cfg.optim.arch;
-  const adam = new ArchAdam(space, { alphaLr: a.alpha_lr, betaLr: a.beta_lr, beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_eps, weightDecay: a.weight_decay });
-  const schedule = new CosineSchedule(w.init_lr, cfg.optim.min_lr, data.train.length, cfg.data.batch_size, cfg.train_params.epochs);
-  const lossOpts = costLossOptions(cfg);
-  const mixOpts = { temperature: T, doubleSoftmax: cfg.optim.last_node_double_softmax };
-  const expectOver = cfg.optim.sub_obj.expect_over;
+  const model = new SearchModel(cfg, space, costs, new Random(seed));
+  const { net, params, sgd, adam } = model;
+  const schedule = new CosineSchedule(cfg.optim.weight.init_lr, cfg.optim.min_lr, data.train.length, cfg.data.batch_size, cfg.train_params.epochs);
 
   let st: SearchState = {
     pos: { epoch: 0, phase: 'arch', batch: 0 },
@@ -153,51 +135,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const onSignal = (sig: string) => { stopSignal = sig; reporter.line(`${sig}: saving a checkpoint after this step`); };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
-  const upload = (b: Batch) => ({ x: Tensor.fromArray(b.x, b.shape), y: Tensor.fromArray(b.y, [b.n]) });
   const stepRng = (epoch: number, phase: Phase, batch: number) => new Random(mixSeed(seed, epoch, PHASES.indexOf(phase), batch));
 
   /** One step of a phase; returns the loss, the accuracy counts and the step's cost value. */
-  const step = async (phase: Phase, b: Batch, rngStep: Random) => {
-    const policy: SamplePolicy = phase === 'valid' ? 'all' : phase === 'arch' ? 'prob' : st.pos.epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
-    const num = phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num;
-    const sampled: SampledOps = sampleOps(space, params, num, policy, rngStep);
-    const layout = mixLayout(space, sampled);
-    const wv = mixWeights(space, params, sampled, layout, mixOpts);
-    const chain = chainedCost(space, costs, params, { temperature: T, sampled, expectOver: phase === 'arch' ? expectOver : 'sampled' });
-    if (phase === 'weight') sgd.lr = schedule.lr(++st.schedulerStep);
-    for (const p of weights) p.requiresGrad = phase === 'weight';
-    const r = await tidyAsync(async () => {
-      const { x, y } = upload(b);
-      const W = Tensor.fromArray(wv, [layout.size], phase === 'arch');
-      const run1 = async () => {
-        const logits = net.forwardSampled(x, sampled, layout, W);
-        const loss = crossEntropy(logits, y);
-        if (phase !== 'valid') loss.backward();
-        if (phase === 'weight') sgd.step();
-        return { loss: await loss.item(), logits: await logits.toArray() };
-      };
-      const out = phase === 'valid' ? await noGradAsync(run1) : await run1();
-      const dW = W.grad ? await W.grad.toArray() : null;
-      W.grad?.dispose();
-      return { ...out, dW };
-    });
-    sgd.zeroGrad();
-    let loss = r.loss;
-    if (phase === 'arch') {
-      const grad = mixWeightsBackward(space, params, sampled, layout, mixOpts, r.dW!);
-      if (cfg.optim.if_sub_obj) {
-        const cl = costLoss(chain.cost, lossOpts);
-        loss += cl.value;
-        for (const kind of ['betas', 'head', 'stack'] as const) grad[kind].forEach((g, i) => g.forEach((_, j) => { g[j] += cl.dC * chain.grad[kind][i][j]; }));
-      }
-      const before = mapArchParams(space, (k, i) => Float64Array.from(params[k][i]));
-      adam.update(params, grad);
-      rescaleSampled(space, before, params, sampled);
-    }
-    return { loss, acc: topk(r.logits, b.y, space.numClasses), cost: chain.cost };
-  };
-
-  net.train();   // BN uses batch statistics in every phase, supernet validation included (spec 4.1)
   const epochs = cfg.train_params.epochs;
   while (st.pos.epoch < epochs) {
     const e = st.pos.epoch;
@@ -208,13 +148,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       const bar = reporter.phase(`epoch ${e} ${phase}`, loader.batches, st.pos.batch);
       const t0 = Date.now();
       for await (const b of loader.epoch(e, st.pos.batch)) {
-        const r = await step(phase, b, stepRng(e, phase, st.pos.batch));
+        if (phase === 'weight') sgd.lr = schedule.lr(++st.schedulerStep);
+        const r = await model.step(phase, b, model.policy(phase, e), stepRng(e, phase, st.pos.batch));
         addToMeter(st.meters[phase], b.n, r.loss, r.acc, r.cost);
         st.pos.batch++;
         const m = meterMeans(st.meters[phase]);
         bar.update(st.pos.batch, { loss: m.loss, top1: m.top1, images: b.n });
         if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
-          run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? a.alpha_lr : 0 });
+          run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
         }
         if (stopSignal) {
           await save();
