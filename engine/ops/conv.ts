@@ -24,12 +24,13 @@ export function weightGradChunks(perChunk: number, rows: number): number {
   return Math.max(1, Math.min(rows, 65535, Math.ceil(runtime().tuning.weightGradSplit.workgroups / perChunk)));
 }
 
-/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`. */
+/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`, and disposes `parts`. */
 export function sumPartials(parts: Tensor, shape: Shape): Tensor {
   const len = sizeOf(shape);
   const out = Tensor.empty(shape);
   const WG = runtime().tuning.conv2d.WG;
   runtime().run('conv2d', 'sum_partials', { a: parts.buffer, out: out.buffer }, params({ len, parts: parts.size / len }), grid(len, WG), { WG });
+  parts.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
   return out;
 }
 
@@ -88,10 +89,18 @@ export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions): Tensor {
   const p = opts.padding;
   const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p });
   return record(out, 'conv2d', [x, w], (g) => [
-    // The transposed convolution: zeros between gradient pixels for the stride, mirrored taps.
-    x.requiresGrad ? convolve(g, transposeTaps(w), x.shape, { stride: 1, up: opts.stride, padH: kh - 1 - p, padW: kw - 1 - p }) : null,
+    x.requiresGrad ? conv2dInputGrad(g, w, x.shape, opts) : null,
     w.requiresGrad ? conv2dWeightGrad(x, g, w.shape, opts) : null,
   ]);
+}
+
+/** dL/dx: the transposed convolution, with zeros between gradient pixels for the stride and mirrored, transposed weights. */
+function conv2dInputGrad(g: Tensor, w: Tensor, shape: Shape, { stride, padding }: ConvOptions): Tensor {
+  const [kh, kw] = w.shape;
+  const wT = transposeTaps(w);
+  const dx = convolve(g, wT, shape, { stride: 1, up: stride, padH: kh - 1 - padding, padW: kw - 1 - padding });
+  wT.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
+  return dx;
 }
 
 /** dL/dw [KH, KW, Cin, Cout] of conv2d from its input and output gradient, a reduction over N*Ho*Wo. */
