@@ -68,7 +68,7 @@ test('depthwise with the GPU tuning matches float64', async () => {
   Object.assign(rt.tuning.depthwise, tuningFor('gpu').depthwise);
   Object.assign(rt.tuning.weightGradSplit, tuningFor('gpu').weightGradSplit);
   try {
-    const gpuCases: Case[] = [{ n: 3, h: 9, w: 7, c: 40, k: 5, stride: 2 }, { n: 2, h: 6, w: 5, c: 13, k: 3, stride: 1 }, { n: 2, h: 8, w: 8, c: 24, k: 7, stride: 1 }];
+    const gpuCases: Case[] = [{ n: 3, h: 9, w: 7, c: 40, k: 5, stride: 2 }, { n: 2, h: 6, w: 5, c: 13, k: 3, stride: 1 }];
     for (const cs of gpuCases) await check(cs);
   } finally {
     Object.assign(rt.tuning.depthwise, saved.depthwise);
