@@ -25,7 +25,7 @@ struct Params {
   stride: u32,
   up: u32,      // the virtual input has up - 1 zeros between real pixels (transposed: up = stride)
   pad_h: i32, pad_w: i32,              // padding of the virtual input
-  chunks: u32, pixels_per_chunk: u32,  // weight gradient: partial sums over output pixels
+  pixels_per_chunk: u32,               // weight gradient: output pixels per partial sum (one per workgroup_id.z)
   len: u32, parts: u32,                // sum_partials: out[len] = sum of `parts` slices
 }
 

@@ -36,7 +36,7 @@ export function sumPartials(parts: Tensor, shape: Shape): Tensor {
 
 type Params = Record<string, number>;
 const FIELDS = ['n', 'hi', 'wi', 'ca', 'ho', 'wo', 'co', 'kh', 'kw', 'stride', 'up', 'pad_h', 'pad_w',
-  'chunks', 'pixels_per_chunk', 'len', 'parts'];
+  'pixels_per_chunk', 'len', 'parts'];
 
 /** conv2d.wgsl's Params with every field an entry point does not use set to 0. */
 function params(given: Params): Params {
@@ -117,7 +117,7 @@ function conv2dWeightGrad(x: Tensor, g: Tensor, shape: Shape, { stride, padding 
   const parts = Math.ceil(pixels / perChunk);
   const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
   rt.run('conv2d', entry('weight_grad', co), bindings(x, g, partial),
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, chunks: parts, pixels_per_chunk: perChunk }),
+    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk }),
     [rowGroups, coGroups, parts], { TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return parts === 1 ? partial : sumPartials(partial, shape);
 }
