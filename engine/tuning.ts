@@ -25,7 +25,7 @@ export interface Tuning {
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
   sumColumns: { WG: number; rows: number };
-  /** Convolution as an implicit matrix product: TP pixels x TC output channels (a multiple of 4, at most 8) per invocation. */
+  /** Convolution as an implicit matrix product: TP pixels (at most 8) x TC output channels (a multiple of 4, at most 16) per invocation. */
   conv2d: { TP: number; TC: number; WG: number };
   /** Depthwise convolution: TH x TW pixels (at most 4 x 8) x 4 channels per invocation; WG_C x WG_P invocations over channel groups x pixel blocks. */
   depthwise: { TH: number; TW: number; KR: number; WG_C: number; WG_P: number };
@@ -44,7 +44,7 @@ const CPU: Tuning = {
   matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
-  conv2d: { TP: 4, TC: 8, WG: 16 },
+  conv2d: { TP: 8, TC: 16, WG: 32 },
   depthwise: { TH: 2, TW: 4, KR: 3, WG_C: 1, WG_P: 16 },
   weightGradSplit: { workgroups: 64 },
 };

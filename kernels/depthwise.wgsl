@@ -7,7 +7,9 @@
 // row it serves, and stores vec4s. The channel group comes from workgroup_id.y when WG_C is 1:
 // the lanes then walk pixels and weight loads have one address for all of them (one load, not
 // eight). Entry points ending in 4 need C % 4 == 0; those ending in 1 take any C. K, S and U are
-// override constants so the tap loops unroll and the windows stay in registers.
+// override constants so the tap loops unroll and the windows stay in registers; a loop that
+// does not unroll (too big, or left early with continue or break) spills its arrays to memory
+// and runs several times slower.
 
 // Variables get explicit initialisers: here a plain `var v: T;` declared in a loop body kept its
 // value from the previous iteration instead of starting at zero.
@@ -56,6 +58,8 @@ fn load_w(i: u32, c: u32, vec4: bool) -> vec4f {
   return v;
 }
 
+// Not shared with the vec4 entries: a read_write binding that an entry point mentions may not
+// alias another, even on a path it never takes.
 fn store1(i: u32, c: u32, v: vec4f) {
   for (var j = 0u; j < 4u; j++) { if (c + j < p.c) { out[i + j] = v[j]; } }
 }
@@ -97,7 +101,6 @@ fn conv_block(wg: vec3u, nwg: vec3u, lid: vec3u, vec4: bool) -> Block {
   b.oh0 = ((i / bw) % bh) * TH;
   b.n = i / (bw * bh);
   // Each input row the block covers is loaded once and used by every output row it reaches.
-  // (Branches, not continue or break, inside loops that must unroll.)
   for (var r = 0u; r < (TH - 1u) * S + K; r++) {
     let ih = real(i32(b.oh0 * S + r) - p.pad, p.hi);
     if (ih >= 0) {
@@ -157,8 +160,8 @@ struct Taps {
 
 // Partial sums of the weight gradient, out[chunk, kh, kw, c] = sum over the chunk's input rows
 // of in[n, ih, iw, c] * grad[n, oh, ow, c] where ih = oh*S + kh - pad and iw = ow*S + kw - pad,
-// with grad bound as `w`. Each input row window is loaded once and meets the K gradient rows it
-// pairs with. Lanes walk chunks.
+// with grad bound as `w`. Each input row window is loaded once and meets the gradient rows of
+// the KR tap rows this invocation owns (workgroup_id.z picks which). Lanes walk chunks.
 fn weight_grad_taps(wg: vec3u, lid: vec3u, vec4: bool) -> Taps {
   var r = Taps();
   r.c = (wg.y * WG_C + lid.x) * 4u;

@@ -24,49 +24,57 @@ export function weightGradChunks(perChunk: number, rows: number): number {
   return Math.max(1, Math.min(rows, 65535, Math.ceil(runtime().tuning.weightGradSplit.workgroups / perChunk)));
 }
 
-/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`. */
+/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`, and disposes `parts`. */
 export function sumPartials(parts: Tensor, shape: Shape): Tensor {
   const len = sizeOf(shape);
   const out = Tensor.empty(shape);
   const WG = runtime().tuning.conv2d.WG;
   runtime().run('conv2d', 'sum_partials', { a: parts.buffer, out: out.buffer }, params({ len, parts: parts.size / len }), grid(len, WG), { WG });
+  parts.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
   return out;
 }
 
 type Params = Record<string, number>;
-const FIELDS = ['n', 'hi', 'wi', 'ca', 'ho', 'wo', 'co', 'kh', 'kw', 'stride', 'up', 'pad_h', 'pad_w', 'flip',
-  'w_tap', 'w_a', 'w_o', 'chunks', 'pixels_per_chunk', 'len', 'parts'];
+const FIELDS = ['n', 'hi', 'wi', 'ca', 'ho', 'wo', 'co', 'kh', 'kw', 'stride', 'up', 'pad_h', 'pad_w',
+  'pixels_per_chunk', 'len', 'parts'];
 
 /** conv2d.wgsl's Params with every field an entry point does not use set to 0. */
 function params(given: Params): Params {
   return Object.fromEntries(FIELDS.map((f) => [f, given[f] ?? 0]));
 }
 
-/** 1-D workgroup counts folded into x and z so that neither exceeds 65535. */
-function fold(groups: number, y: number): [number, number, number] {
-  const x = Math.min(groups, 65535);
-  return [x, y, Math.ceil(groups / x) || 1];
+/** Entry point: the vec4 variant when the output channel count is a multiple of 4. */
+const entry = (name: string, co: number) => `${name}${co % 4 === 0 ? 4 : 1}`;
+
+function bindings(a: Tensor, w: Tensor, out: Tensor) {
+  return { a: a.buffer, a4: a.buffer, w: w.buffer, w4: w.buffer, out: out.buffer, out4: out.buffer };
 }
 
-interface Gather {
-  stride: number; up: number; padH: number; padW: number; flip: boolean;
-  /** Weight strides per input channel and per output channel of this product. */
-  wA: number; wO: number;
-}
+interface Geometry { stride: number; up: number; padH: number; padW: number }
 
-/** The convolution of `a` (on its virtual input, see conv2d.wgsl) with the weights `w`, of shape `shape`. */
-function convolve(a: Tensor, w: Tensor, shape: Shape, g: Gather): Tensor {
+/** The convolution of `a` (on its virtual input, see conv2d.wgsl) with w [KH, KW, Ca, Co], of shape `shape`. */
+function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
   const rt = runtime();
-  const out = Tensor.empty(shape);
   const { TP, TC, WG } = rt.tuning.conv2d;
+  const out = Tensor.empty(shape);
   const [n, hi, wi, ca] = a.shape;
   const [, ho, wo, co] = shape;
-  const [kh, kw, cin, cout] = w.shape;
+  const [kh, kw] = w.shape;
   const pixels = n * g.up * g.up * Math.ceil(ho / g.up) * Math.ceil(wo / g.up);
-  rt.run('conv2d', 'conv', { a: a.buffer, a4: a.buffer, w: w.buffer, out: out.buffer },
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW, flip: g.flip ? 1 : 0,
-      w_tap: cin * cout, w_a: g.wA, w_o: g.wO }),
-    fold(Math.ceil(pixels / (TP * WG)), Math.ceil(co / TC)), { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
+  const groups = Math.ceil(pixels / (TP * WG));
+  const x = Math.min(groups, 65535);
+  rt.run('conv2d', entry('conv', co), bindings(a, w, out),
+    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW }),
+    [x, Math.ceil(co / TC), Math.ceil(groups / x)], { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
+  return out;
+}
+
+/** The weights of the transposed convolution: taps mirrored, input and output channels swapped. */
+function transposeTaps(w: Tensor): Tensor {
+  const [kh, kw, cin, cout] = w.shape;
+  const out = Tensor.empty([kh, kw, cout, cin]);
+  const WG = runtime().tuning.conv2d.WG;
+  runtime().run('conv2d', 'transpose_taps', { w: w.buffer, out: out.buffer }, params({ kh, kw, ca: cin, co: cout, len: w.size }), grid(w.size, WG), { WG });
   return out;
 }
 
@@ -79,13 +87,20 @@ export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions): Tensor {
   if (wcin !== cin) throw new RangeError(`conv2d: weight ${fmt(w.shape)} takes ${wcin} input channels, input ${fmt(x.shape)} has ${cin}`);
   const [ho, wo] = convOutputSize('conv2d', x, kh, kw, opts);
   const p = opts.padding;
-  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p, flip: false, wA: cout, wO: 1 });
+  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p });
   return record(out, 'conv2d', [x, w], (g) => [
-    // The transposed convolution: stride becomes zeros inserted between gradient pixels, taps
-    // are mirrored, and the weight matrix is read transposed (Cout in, Cin out).
-    x.requiresGrad ? convolve(g, w, x.shape, { stride: 1, up: opts.stride, padH: kh - 1 - p, padW: kw - 1 - p, flip: true, wA: 1, wO: cout }) : null,
+    x.requiresGrad ? conv2dInputGrad(g, w, x.shape, opts) : null,
     w.requiresGrad ? conv2dWeightGrad(x, g, w.shape, opts) : null,
   ]);
+}
+
+/** dL/dx: the transposed convolution, with zeros between gradient pixels for the stride and mirrored, transposed weights. */
+function conv2dInputGrad(g: Tensor, w: Tensor, shape: Shape, { stride, padding }: ConvOptions): Tensor {
+  const [kh, kw] = w.shape;
+  const wT = transposeTaps(w);
+  const dx = convolve(g, wT, shape, { stride: 1, up: stride, padH: kh - 1 - padding, padW: kw - 1 - padding });
+  wT.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
+  return dx;
 }
 
 /** dL/dw [KH, KW, Cin, Cout] of conv2d from its input and output gradient, a reduction over N*Ho*Wo. */
@@ -101,8 +116,8 @@ function conv2dWeightGrad(x: Tensor, g: Tensor, shape: Shape, { stride, padding 
   const perChunk = Math.ceil(pixels / chunks);
   const parts = Math.ceil(pixels / perChunk);
   const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
-  rt.run('conv2d', 'weight_grad', { a: x.buffer, a4: x.buffer, w: g.buffer, out: partial.buffer },
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, chunks: parts, pixels_per_chunk: perChunk }),
+  rt.run('conv2d', entry('weight_grad', co), bindings(x, g, partial),
+    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk }),
     [rowGroups, coGroups, parts], { TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return parts === 1 ? partial : sumPartials(partial, shape);
 }

@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert';
 import { conv2d } from '../../engine/ops/conv.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import { tuningFor } from '../../engine/tuning.js';
 import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
 
-await engine();
+const rt = await engine();
 const rng = new Random(2);
 
 /** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
@@ -49,6 +50,20 @@ const cases: Array<[string, ConvGeometry, boolean]> = [
 ];
 
 for (const [name, g, numeric] of cases) test(`conv2d ${name}: forward, dx and dw match float64`, () => check(g, numeric));
+
+// The tiles and workgroups chosen for GPUs run through other code paths: check them here too.
+test('conv2d with the GPU tuning matches float64', async () => {
+  const saved = structuredClone(rt.tuning);
+  Object.assign(rt.tuning.conv2d, tuningFor('gpu').conv2d);
+  Object.assign(rt.tuning.weightGradSplit, tuningFor('gpu').weightGradSplit);
+  try {
+    await check({ n: 2, h: 9, w: 7, cin: 12, cout: 20, kh: 3, kw: 3, stride: 2, padding: 1 }, false);
+    await check({ n: 3, h: 6, w: 6, cin: 3, cout: 5, kh: 3, kw: 3, stride: 1, padding: 1 }, false);
+  } finally {
+    Object.assign(rt.tuning.conv2d, saved.conv2d);
+    Object.assign(rt.tuning.weightGradSplit, saved.weightGradSplit);
+  }
+});
 
 test('conv2d shape errors name the op and the shapes', () => {
   const x = Tensor.zeros([1, 5, 5, 3]);

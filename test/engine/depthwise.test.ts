@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert';
 import { depthwiseConv2d } from '../../engine/ops/depthwise.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import { tuningFor } from '../../engine/tuning.js';
 import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
 
-await engine();
+const rt = await engine();
 const rng = new Random(3);
 
 /** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
@@ -59,6 +60,21 @@ for (const cs of cases) {
   const { n, h, w, c, k, stride, padding = (k - 1) / 2 } = cs;
   test(`depthwise ${k}x${k} stride ${stride} padding ${padding} on [${n}, ${h}, ${w}, ${c}]: forward, dx and dw match float64`, () => check(cs));
 }
+
+// The tiles and workgroups chosen for GPUs run through other code paths (several channel groups
+// per workgroup, more partial sums): check them here too.
+test('depthwise with the GPU tuning matches float64', async () => {
+  const saved = structuredClone(rt.tuning);
+  Object.assign(rt.tuning.depthwise, tuningFor('gpu').depthwise);
+  Object.assign(rt.tuning.weightGradSplit, tuningFor('gpu').weightGradSplit);
+  try {
+    const gpuCases: Case[] = [{ n: 3, h: 9, w: 7, c: 40, k: 5, stride: 2 }, { n: 2, h: 6, w: 5, c: 13, k: 3, stride: 1 }];
+    for (const cs of gpuCases) await check(cs);
+  } finally {
+    Object.assign(rt.tuning.depthwise, saved.depthwise);
+    Object.assign(rt.tuning.weightGradSplit, saved.weightGradSplit);
+  }
+});
 
 test('depthwise shape errors name the op and the shapes', () => {
   const x = Tensor.zeros([1, 5, 5, 3]);
