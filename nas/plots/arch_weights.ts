@@ -9,7 +9,7 @@ import { opColours, opLabel } from './ops.js';
 import type { RunData } from './run.js';
 import { DASHES, el, MUTED, PALETTE, type Plot, points, text } from './svg.js';
 
-const CELL_W = 236, CELL_H = 158, PAD = 24;
+const CELL_W = 236, CELL_H = 158, PAD = 24, MAX_COLS = 6;
 /** The plot area inside a cell: room for the y ticks and title on the left, the title above and the x axis below. */
 const inner = (cx: number, cy: number): Frame => ({ x: cx + 56, y: cy + 26, w: CELL_W - 72, h: CELL_H - 74 });
 
@@ -20,7 +20,7 @@ export function archWeightsPlot(run: RunData): Plot {
   const colours = opColours(space);
   const maxSucc = Math.max(...space.succ.map((o) => o.length));
   const rows = path.slice(1, -1).map((s) => ({ s, m: path[path.indexOf(s) - 1] }));
-  const cols = Math.max(4, 1 + Math.max(0, ...rows.map(({ s }) => space.numLayers[s])));
+  const cols = Math.min(MAX_COLS, Math.max(4, 1 + Math.max(0, ...rows.map(({ s }) => space.numLayers[s]))));
   const width = 2 * PAD + cols * CELL_W;
   const parts: string[] = [];
   let y = 30;
@@ -59,7 +59,8 @@ export function archWeightsPlot(run: RunData): Plot {
   parts.push(opKey.svg);
   y += 22 + opKey.height;
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  rows.forEach(({ s, m }, i) => {
+  // Each block starts a row; a block with more layers than columns wraps.
+  rows.forEach(({ s, m }) => {
     const r = space.pred[s].indexOf(m);
     const panels = [{ title: `node ${s} head (edge ${m}→${s})`, ops: space.primitivesHead, dist: (t: number) => softmax(arch[t].params.head[s - 1].subarray(r * kh, (r + 1) * kh), 1) }];
     for (let l = 0; l < space.numLayers[s]; l++) {
@@ -67,14 +68,17 @@ export function archWeightsPlot(run: RunData): Plot {
     }
     panels.forEach((p, c) => {
       const d = epochs.map((_, t) => p.dist(t));
-      parts.push(chart(inner(PAD + c * CELL_W, y + i * CELL_H), {
+      parts.push(chart(inner(PAD + (c % cols) * CELL_W, y + Math.floor(c / cols) * CELL_H), {
         title: p.title, xLabel: 'epoch', yLabel: 'probability', x: xd, y: [0, 1], xInteger: true, series: [],
         under: (sx, sy) => stackedSteps(epochs, d, p.ops, colours, sx, sy),
       }).svg);
     });
+    y += Math.ceil(panels.length / cols) * CELL_H;
   });
-  if (!rows.length) parts.push(text(PAD, y + 20, 'the derived path has no searchable block', { fill: MUTED }));
-  y += Math.max(1, rows.length) * CELL_H;
+  if (!rows.length) {
+    parts.push(text(PAD, y + 20, 'the derived path has no searchable block', { fill: MUTED }));
+    y += CELL_H;
+  }
   return { name: 'arch_weights', width, height: y + PAD, body: parts.join(''), title: 'DenseNAS architecture weights over epochs' };
 }
 

@@ -68,7 +68,7 @@ export function chart(f: Frame, o: ChartOptions): { svg: string; sx: Scale; sy: 
   for (const s of o.series) {
     const pts = s.pts.map(([x, y]) => [sx(x), sy(y)] as [number, number]);
     parts.push(el('polyline', { class: s.cls, 'data-label': s.label, points: points(pts), fill: 'none', stroke: s.colour, 'stroke-width': s.strokeWidth ?? 2, 'stroke-dasharray': s.dash, 'stroke-linejoin': 'round' }));
-    if (pts.length <= 40) parts.push(...pts.map(([x, y]) => el('circle', { cx: x, cy: y, r: 3, fill: s.colour })));
+    if (pts.length <= 12) parts.push(...pts.map(([x, y]) => el('circle', { cx: x, cy: y, r: 3, fill: s.colour })));
   }
   parts.push(text(f.x + f.w / 2, f.y - 8, o.title, { 'text-anchor': 'middle', 'font-weight': 'bold', 'font-size': 13 }));
   parts.push(text(f.x + f.w / 2, f.y + f.h + 32, o.xLabel, { 'text-anchor': 'middle', fill: INK }));

@@ -8,7 +8,7 @@ import { opLabel } from './ops.js';
 import type { RunData } from './run.js';
 import { el, MUTED, type Plot, text } from './svg.js';
 
-const GAP = 100, BOX_W = 64, BOX_H = 40, PAD = 40, LINE = 15;
+const GAP = 100, BOX_W = 70, BOX_H = 40, PAD = 40, LINE = 15;
 const EDGE = '#0072B2', PATH = '#D55E00', PATH_FILL = '#FBE3D6';
 
 /**
@@ -19,6 +19,18 @@ function arc(xa: number, xb: number, top: number, span: number, maxSpan: number)
   const fan = 4 + ((span - 1) / Math.max(1, maxSpan - 1)) * (BOX_W / 2 - 8);
   const x1 = xa + fan, x2 = xb - fan, h = 22 + 30 * (span - 1);
   return { d: `M${x1} ${top} C${x1} ${top - h} ${x2} ${top - h} ${x2} ${top}`, apex: [(x1 + x2) / 2, top - 0.75 * h] as const };
+}
+
+/** Repeats folded: ['basic', 'basic', 'k3t3'] -> ['basic ×2', 'k3t3'] (ResNet blocks stack many alike). */
+function runs(labels: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < labels.length;) {
+    let j = i;
+    while (j < labels.length && labels[j] === labels[i]) j++;
+    out.push(j - i > 1 ? `${labels[i]} ×${j - i}` : labels[i]);
+    i = j;
+  }
+  return out;
 }
 
 export function supernetPlot(run: RunData): Plot {
@@ -32,12 +44,12 @@ export function supernetPlot(run: RunData): Plot {
   const first = net.blocks.length - (path.length - 2);   // mbv2 starts with the fixed stem block
   for (let i = 1; i < path.length - 1; i++) {
     const b = net.blocks[first + i - 1];
-    below.set(path[i], [opLabel(b.head), ...(b.stack.length ? b.stack.map((s) => opLabel(s, true)) : ['no stack'])]);
+    below.set(path[i], [opLabel(b.head), ...(b.stack.length ? runs(b.stack.map((s) => opLabel(s, true))) : ['no stack'])]);
   }
   const maxSpan = Math.max(...space.succ.map((o, m) => (o.length ? o[o.length - 1] - m : 0)));
   const labelLines = Math.max(...[...below.values()].map((l) => l.length));
 
-  const note = 'line width and opacity: edge probability softmax(β); below each chosen node: head op (kernel k, expansion t), then kept stack ops';
+  const note = `line width and opacity: edge probability softmax(β); below each chosen node: head op${space.netType === 'mbv2' ? ' (kernel k, expansion t)' : ''}, then kept stack ops`;
   const width = Math.max(2 * PAD + textWidth(note, 11), 2 * PAD + n * GAP), top = 92;
   const arcH = 22 + 30 * (maxSpan - 1) + 20;
   const boxTop = top + arcH, boxMid = boxTop + BOX_H / 2;

@@ -40,11 +40,13 @@ export const INK = '#222222', MUTED = '#666666', GRID = '#e3e3e3';
 
 export interface Plot { name: string; width: number; height: number; body: string; title: string }
 
+/** The document, its size rounded up to whole pixels (the PNG has exactly that size). */
 export function svgDocument(p: Plot): string {
+  const width = Math.ceil(p.width), height = Math.ceil(p.height);
   return `<?xml version="1.0" encoding="UTF-8"?>\n` + el('svg', {
-    xmlns: 'http://www.w3.org/2000/svg', width: p.width, height: p.height, viewBox: `0 0 ${p.width} ${p.height}`,
+    xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`,
     'font-family': 'sans-serif', 'font-size': 12, fill: INK,
-  }, el('title', {}, esc(p.title)), el('rect', { width: p.width, height: p.height, fill: '#ffffff' }), p.body) + '\n';
+  }, el('title', {}, esc(p.title)), el('rect', { width, height, fill: '#ffffff' }), p.body) + '\n';
 }
 
 /** Writes DIR/name.svg and DIR/name.png (same pixel size); returns both paths. */
