@@ -8,6 +8,7 @@ import * as cost from './cost.js';
 import * as data from './data.js';
 import * as device from './device.js';
 import * as lut from './lut.js';
+import * as plot from './plot.js';
 import * as search from './search.js';
 import * as space from './space.js';
 
@@ -17,7 +18,7 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
     // one call each: a list would need one argument type for all
-    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(bench)
+    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(plot).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()
     .help()

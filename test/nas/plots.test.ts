@@ -1,0 +1,237 @@
+// The plots of a search run, on run directories written here by hand (a tiny config, metrics
+// and arch lines whose outcome is known): every file written, the SVG well-formed XML with one
+// edge element per supernet edge at its softmax probability, the derived path highlighted and
+// labelled with its ops, PNGs of the declared size, curves with one point per epoch, runs in
+// progress and the ResNet space, and clear errors for bad files.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { loadConfig } from '../../nas/config.js';
+import { derivePath } from '../../nas/derive.js';
+import { readRun, writeRunPlots } from '../../nas/plots/index.js';
+import { buildSpace, spaceCounts } from '../../nas/space.js';
+import { runCli, tempDir } from '../cli.js';
+
+const dir = tempDir('plots');
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+// ---- a strict little XML reader: elements, attributes, text; throws on anything malformed ----
+
+interface XmlEl { tag: string; attrs: Record<string, string>; children: XmlEl[]; text: string }
+
+function parseXml(src: string): XmlEl {
+  let i = 0;
+  const fail = (msg: string): never => { throw new Error(`XML at ${i}: ${msg}`); };
+  const unescape = (s: string) => {
+    if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(s)) fail(`bad entity in '${s}'`);
+    return s.replace(/&(amp|lt|gt|quot|apos|#\d+);/g, (_, e) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e] ?? String.fromCodePoint(Number(e.slice(1))));
+  };
+  const skipWs = () => { while (/\s/.test(src[i] ?? '')) i++; };
+  const element = (): XmlEl => {
+    if (src[i] !== '<') fail('expected <');
+    const tag = /^<([A-Za-z_][\w:.-]*)/.exec(src.slice(i))?.[1] ?? fail('bad tag name');
+    i += tag.length + 1;
+    const e: XmlEl = { tag, attrs: {}, children: [], text: '' };
+    for (;;) {
+      skipWs();
+      if (src.startsWith('/>', i)) { i += 2; return e; }
+      if (src[i] === '>') { i++; break; }
+      const m = /^([A-Za-z_][\w:.-]*)="([^"<]*)"/.exec(src.slice(i)) ?? fail(`bad attribute in <${tag}>`);
+      if (m[1] in e.attrs) fail(`duplicate attribute ${m[1]}`);
+      e.attrs[m[1]] = unescape(m[2]);
+      i += m[0].length;
+    }
+    for (;;) {
+      const lt = src.indexOf('<', i);
+      if (lt < 0) fail(`unclosed <${tag}>`);
+      e.text += unescape(src.slice(i, lt));
+      i = lt;
+      if (src.startsWith(`</${tag}>`, i)) { i += tag.length + 3; return e; }
+      if (src.startsWith('</', i)) fail(`mismatched close tag inside <${tag}>`);
+      e.children.push(element());
+    }
+  };
+  if (src.startsWith('<?xml')) i = src.indexOf('?>') + 2;
+  skipWs();
+  const root = element();
+  skipWs();
+  if (i !== src.length) fail('text after the root element');
+  return root;
+}
+
+const all = (e: XmlEl): XmlEl[] => [e, ...e.children.flatMap(all)];
+const hasClass = (e: XmlEl, c: string) => (e.attrs.class ?? '').split(' ').includes(c);
+const svgOf = (path: string) => parseXml(readFileSync(path, 'utf8'));
+
+// ---- run directories written by hand ----------------------------------------------------
+
+// Nodes 0..5 (the last one is conv1_1) at 16, 8, 8, 4, 4, 4; by the scanning rule the edges are
+// 0->1,2  1->2,3,4  2->3,4  3->4,5  4->5: 10 in all.
+const tinyYaml = (netType: 'mbv2' | 'res') => `net_type: ${netType}
+search_params:
+  num_classes: 10
+  adjoin_connect_nums: [3, 3, 3]
+  PRIMITIVES_head: ${netType === 'mbv2' ? '[mbconv_k3_t3, mbconv_k5_t6, mbconv_k7_t6]' : '[basic_block]'}
+  PRIMITIVES_stack: ${netType === 'mbv2' ? '[mbconv_k3_t3, mbconv_k5_t3, skip_connect]' : '[basic_block, skip_connect]'}
+  net_scale: { chs: [8, 16, 24, 32, 40], fm_sizes: [16, 8, 8, 4, 4], stage: [0, 1, 1, 2, 2, 3], num_layers: [0, 1, 2, 0, 1], stem_stride: 1 }
+optim: { init_dim: 8, head_dim: 8, last_dim: 64 }
+data: { input_size: [1, 16, 16] }
+`;
+const SUCC = [[1, 2], [2, 3, 4], [3, 4], [4, 5], [5]];
+const PRED_ROWS = [1, 2, 2, 3];         // incoming edges of blocks 1..4
+const LAYERS = [1, 2, 0, 1];
+const PATH = [0, 2, 4, 5];              // favoured below: 0->2, 2->4, 4->5
+
+/** Logits that drift a little with the epoch and strongly favour the path 0-2-4-5 and chosen ops. */
+function archLine(epoch: number, nHead: number, nStack: number) {
+  const w = (i: number, j: number, k: number) => 0.2 * Math.sin(1 + i * 1.3 + j * 0.7 + k * 0.4 + epoch);
+  const betas = SUCC.map((outs, m) => outs.map((s, j) => w(m, j, 0) + (PATH.includes(m) && PATH[PATH.indexOf(m) + 1] === s ? 3 + epoch : 0)));
+  // favoured ops: node 2 head from 0 (row 1 of pred [1, 0]) op 1; node 4 head from 2 (row 1 of [3, 2, 1]) op 2;
+  // node 2 stack layer 0 op 0, layer 1 skip (the last stack op); node 4 stack layer 0 op 1
+  const fav: Record<string, number> = { 'h2.1': 1, 'h4.1': 2, 's2.0': 0, 's2.1': nStack - 1, 's4.0': 1 };
+  const head = PRED_ROWS.map((rows, b) => Array.from({ length: rows }, (_, r) => Array.from({ length: nHead }, (_, k) => w(b, r, k) + (fav[`h${b + 1}.${r}`] === k ? 4 : 0))));
+  const stack = LAYERS.map((n, b) => Array.from({ length: n }, (_, l) => Array.from({ length: nStack }, (_, k) => w(b, l + 5, k) + (fav[`s${b + 1}.${l}`] === k ? 4 : 0))));
+  return { epoch, betas, head_alphas: head, stack_alphas: stack, softmax_temp: 1, op_entropy: [0.5, 0.5, 0.5, 0.5] };
+}
+
+const phaseLine = (epoch: number, phase: string, loss: number, top1: number) => ({ kind: 'phase', epoch, phase, loss, top1, top5: top1 + 20, cost: 1, seconds: 3 });
+const epochLine = (epoch: number, table: number | null) => ({ kind: 'epoch', epoch, arch: '...', layers: 6, path: PATH, params: 12345, madds: 67890, table_cost: table, expected_cost: 5 - epoch * 0.5, units: 'ms', mean_op_entropy: 0.5, valid_top1: null });
+const jsonl = (recs: object[]) => recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+/** A run directory; by default three epochs, arch phases from epoch 1, validation in epoch 2. */
+function writeRunDir(name: string, netType: 'mbv2' | 'res' = 'mbv2', epochs = 3, phases = (e: number) => ['arch', 'weight', 'valid'].filter((p) => p === 'weight' || (p === 'arch' && e >= 1) || (p === 'valid' && e >= 2))): string {
+  const run = join(dir, name);
+  mkdirSync(run, { recursive: true });
+  writeFileSync(join(run, 'config.yaml'), tinyYaml(netType));
+  const metrics: object[] = [], arch: object[] = [];
+  const [nHead, nStack] = netType === 'mbv2' ? [3, 3] : [1, 2];
+  for (let e = 0; e < epochs; e++) {
+    metrics.push({ kind: 'step', epoch: e, phase: 'weight', step: 1, loss: 2.3, top1: 10, top5: 50, cost: 1, lr: 0.1 });
+    for (const p of phases(e)) metrics.push(phaseLine(e, p, 2.3 - 0.1 * e, 10 + 5 * e));
+    metrics.push(epochLine(e, e === 1 ? null : 4 - e));
+    arch.push(archLine(e, nHead, nStack));
+  }
+  writeFileSync(join(run, 'metrics.jsonl'), jsonl(metrics));
+  writeFileSync(join(run, 'arch.jsonl'), jsonl(arch));
+  return run;
+}
+
+/** Asserts that plotting the run fails with a message matching re. */
+async function rejects(run: string, re: RegExp): Promise<void> {
+  const err = await writeRunPlots(run).then(() => null, (e: Error) => e);
+  assert.ok(err, `expected an error matching ${re}`);
+  assert.match(err.message, re);
+}
+
+const softmax = (x: number[]) => { const m = Math.max(...x), e = x.map((v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0); return e.map((v) => v / s); };
+const NAMES = ['supernet', 'arch_weights', 'curves'];
+
+test('every plot is written as SVG and PNG; the PNG decodes to the SVG\'s declared size', async () => {
+  const run = writeRunDir('full');
+  const files = await writeRunPlots(run);
+  assert.equal(files, NAMES.flatMap((n) => [join(run, 'plots', `${n}.svg`), join(run, 'plots', `${n}.png`)]));
+  assert.equal(readdirSync(join(run, 'plots')).sort(), NAMES.flatMap((n) => [`${n}.png`, `${n}.svg`]).sort(), 'no temporary files left');
+  for (const n of NAMES) {
+    const svg = svgOf(join(run, 'plots', `${n}.svg`));
+    assert.is(svg.tag, 'svg');
+    assert.is(svg.attrs['font-family'], 'sans-serif');
+    assert.ok(svg.children.find((c) => c.tag === 'title')?.text, `${n} has a title`);
+    const meta = await sharp(join(run, 'plots', `${n}.png`)).metadata();
+    assert.is(meta.format, 'png');
+    assert.is(meta.width, Number(svg.attrs.width), `${n}.png width`);
+    assert.is(meta.height, Number(svg.attrs.height), `${n}.png height`);
+  }
+  const out = join(dir, 'elsewhere');
+  assert.equal(await writeRunPlots(run, out), files.map((f) => f.replace(join(run, 'plots'), out)));
+});
+
+test('the supernet has one edge element per edge, at its softmax probability, and highlights exactly the derived path', async () => {
+  const run = writeRunDir('supernet');
+  await writeRunPlots(run);
+  const space = buildSpace(loadConfig([join(run, 'config.yaml')]));
+  assert.is(spaceCounts(space).betaScalars, 10);
+  const edges = all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge'));
+  assert.is(edges.length, 10);
+  const last = archLine(2, 3, 3);
+  const want = SUCC.flatMap((outs, m) => { const p = softmax(last.betas[m]); return outs.map((s, j) => `${m}>${s}:${p[j].toFixed(4)}`); });
+  assert.equal(edges.map((e) => `${e.attrs['data-from']}>${e.attrs['data-to']}:${e.attrs['data-p']}`).sort(), want.sort());
+  const hot = edges.filter((e) => hasClass(e, 'on-path')).map((e) => `${e.attrs['data-from']}>${e.attrs['data-to']}`).sort();
+  assert.equal(hot, ['0>2', '2>4', '4>5']);
+  assert.equal(derivePath(space, readRun(run).arch[2].params.betas), PATH, 'the project derives the same path');
+  // ops on the path: node 2 head k5 t6 with stack layer 1 k3t3 (layer 2 skipped), node 4 head k7 t6 with k5t3
+  const labels = all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'op-label')).map((e) => e.text);
+  assert.equal(labels, ['stem', 'k5 t6', 'k3t3', 'k7 t6', 'k5t3', 'conv1_1']);
+});
+
+test('curves have one point per epoch of each phase, and the arch weights one line per edge and one area per op', async () => {
+  const run = writeRunDir('curves');
+  await writeRunPlots(run);
+  const curves = all(svgOf(join(run, 'plots', 'curves.svg'))).filter((e) => e.tag === 'polyline' && hasClass(e, 'curve'));
+  const count = (label: string) => curves.filter((c) => c.attrs['data-label'] === label).map((c) => c.attrs.points.split(' ').length);
+  assert.equal(count('weight top1'), [3]);
+  assert.equal(count('weight loss'), [3]);
+  assert.equal(count('arch top1'), [2]);
+  assert.equal(count('valid loss'), [1]);
+  assert.equal(count('expected cost'), [3]);
+  assert.equal(count('derived table cost'), [2], 'epoch 1 has no table cost');
+  const aw = all(svgOf(join(run, 'plots', 'arch_weights.svg')));
+  const lines = aw.filter((e) => e.tag === 'polyline' && hasClass(e, 'edge-prob'));
+  assert.is(lines.length, 10);
+  for (const l of lines) assert.is(l.attrs.points.split(' ').length, 3);
+  assert.equal(lines.filter((l) => hasClass(l, 'on-path')).map((l) => l.attrs['data-label']), ['0→2', '2→4', '4→5']);
+  // path blocks 2 (head + 2 stack layers) and 4 (head + 1 stack layer), three ops each
+  assert.is(aw.filter((e) => hasClass(e, 'op-area')).length, 5 * 3);
+});
+
+test('a run in progress: one epoch, no arch or valid phase yet', async () => {
+  const run = writeRunDir('early', 'mbv2', 1, () => ['weight']);
+  const files = await writeRunPlots(run);
+  assert.is(files.length, 6);
+  const curves = all(svgOf(join(run, 'plots', 'curves.svg'))).filter((e) => e.tag === 'polyline' && hasClass(e, 'curve'));
+  assert.equal(curves.map((c) => `${c.attrs['data-label']}:${c.attrs.points.split(' ').length}`), ['weight top1:1', 'weight loss:1', 'expected cost:1', 'derived table cost:1']);
+  assert.is(all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge')).length, 10);
+});
+
+test('the ResNet space (one head op): plots drawn, head rows a single area', async () => {
+  const run = writeRunDir('res', 'res');
+  await writeRunPlots(run);
+  const aw = all(svgOf(join(run, 'plots', 'arch_weights.svg'))).filter((e) => hasClass(e, 'op-area'));
+  // heads of blocks 2 and 4: one op; stack layers (2 + 1): basic_block and skip_connect
+  assert.is(aw.length, 2 * 1 + 3 * 2);
+  const labels = all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'op-label')).map((e) => e.text);
+  // node 2: stack layer 1 favours op 0 (basic), layer 2 op 1 (skip); node 4: op 1 (skip)
+  assert.equal(labels, ['stem', 'basic', 'basic', 'basic', 'no stack', 'conv1_1']);
+});
+
+test('a corrupt or missing metrics line, a bad field and a missing file each give an error naming the file and line', async () => {
+  const run = writeRunDir('bad');
+  const m = join(run, 'metrics.jsonl'), good = readFileSync(m, 'utf8').split('\n');
+  writeFileSync(m, [...good.slice(0, 2), '{"kind":"phase","epoch":0,', ...good.slice(2)].join('\n'));
+  await rejects(run, /metrics\.jsonl \S+metrics\.jsonl line 3: not a JSON object/);
+  writeFileSync(m, [...good.slice(0, 3), JSON.stringify(phaseLine(1, 'train', 2, 10)), ...good.slice(3)].join('\n'));
+  await rejects(run, /metrics\.jsonl \S+ line 4: field phase must be one of arch, weight, valid, got "train"/);
+  writeFileSync(m, [...good.slice(0, 4), JSON.stringify({ ...epochLine(1, 3), expected_cost: 'soon' }), ...good.slice(4)].join('\n'));
+  await rejects(run, /line 5: field expected_cost must be a number, got "soon"/);
+  rmSync(m);
+  await rejects(run, /metrics\.jsonl \S+metrics\.jsonl: no such file/);
+  writeFileSync(m, good.join('\n'));
+  writeFileSync(join(run, 'arch.jsonl'), jsonl([archLine(0, 3, 3), { ...archLine(1, 3, 3), betas: [[0, 1]] }]));
+  await rejects(run, /arch\.jsonl line 2: betas must be a list of 5 entries/);
+  writeFileSync(join(run, 'arch.jsonl'), '');
+  await rejects(run, /arch\.jsonl \S+: no epoch has finished yet/);
+  assert.not.ok(existsSync(join(run, 'plots')), 'nothing written for a bad run');
+});
+
+test('densenas plot --run RUN --out DIR, and its error for a directory that is not a run', async () => {
+  const run = writeRunDir('cli'), out = join(dir, 'cli-plots');
+  const r = await runCli(['plot', '--run', run, '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), NAMES.flatMap((n) => [join(out, `${n}.svg`), join(out, `${n}.png`)]));
+  const bad = await runCli(['plot', '--run', join(dir, 'nowhere')]);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /nowhere is not a search run directory: it has no config\.yaml/);
+});
+
+test.run();
