@@ -21,11 +21,11 @@ import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
 import { CosineSchedule } from './schedule.js';
 import { searchLoaders, type SearchData } from './search_data.js';
 import type { SearchSpace } from './space.js';
-import { SearchModel, type Phase } from './search_step.js';
+import { PHASES, SearchModel, type Phase } from './search_step.js';
+import { writeRunPlots } from './plots/index.js';
 import { mixSeed } from './data/random.js';
 import type { StepReporter } from './progress.js';
 
-const PHASES: Phase[] = ['arch', 'weight', 'valid'];
 const LOGS = ['metrics.jsonl', 'arch.jsonl'];
 
 /** Where a run stands: the next batch of a phase of an epoch. */
@@ -195,6 +195,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     st.pos = { epoch: e + 1, phase: 'arch', batch: 0 };
     st.meters = { arch: newMeter(), weight: newMeter(), valid: newMeter() };
     await save();
+    // Plots are for people: a failure to draw them never stops the search.
+    await writeRunPlots(o.out).catch((err) => reporter.line(`plots: ${(err as Error).message}`));
   }
   process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   return { epochs, ...derivation(), interrupted: false };

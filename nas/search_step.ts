@@ -19,6 +19,8 @@ import type { SearchSpace } from './space.js';
 import { Supernet } from './supernet.js';
 
 export type Phase = 'arch' | 'weight' | 'valid';
+/** The phases of a search epoch, in the order they run (spec 4.1). */
+export const PHASES: readonly Phase[] = ['arch', 'weight', 'valid'];
 
 /** A batch as the loaders give it: NHWC images and integer labels. */
 export interface HostBatch { x: Float32Array; y: Int32Array; n: number; shape: [number, number, number, number] }

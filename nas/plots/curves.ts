@@ -2,7 +2,8 @@
 // validation, from the 'phase' lines), and the expected cost of the supernet beside the table
 // cost of the derived architecture (from the 'epoch' lines).
 import { chart, epochDomain, extent, legend, type Series } from './axes.js';
-import { PHASES, type RunData } from './run.js';
+import { PHASES } from '../search_step.js';
+import type { RunData } from './run.js';
 import { DASHES, MUTED, PALETTE, type Plot, text } from './svg.js';
 
 const PANEL_W = 300, PANEL_H = 230, GAP = 96, LEFT = 76, TOP = 124;

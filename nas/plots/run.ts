@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { archParamsFromJson, type ArchParams } from '../arch_params.js';
 import { loadConfig, type Config } from '../config.js';
 import { readText } from '../io.js';
-import type { Phase } from '../search.js';
+import { PHASES, type Phase } from '../search_step.js';
 import { buildSpace, type SearchSpace } from '../space.js';
 
-export const PHASES: Phase[] = ['arch', 'weight', 'valid'];
 
 export interface PhaseLine { epoch: number; phase: Phase; loss: number; top1: number }
 export interface EpochLine { epoch: number; expected_cost: number; table_cost: number | null; units: string; layers?: number; params?: number }
