@@ -7,10 +7,13 @@ import * as bench from './bench.js';
 import * as cost from './cost.js';
 import * as data from './data.js';
 import * as device from './device.js';
+import * as exporter from './export.js';
 import * as lut from './lut.js';
 import * as plot from './plot.js';
+import * as retrain from './retrain.js';
 import * as search from './search.js';
 import * as space from './space.js';
+import * as validate from './validate.js';
 
 process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 
@@ -18,7 +21,8 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
     // one call each: a list would need one argument type for all
-    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(plot).command(bench)
+    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(retrain)
+    .command(validate).command(exporter).command(plot).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()
     .help()

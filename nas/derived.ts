@@ -5,7 +5,9 @@ import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.
 import { Module, Sequential } from '../engine/nn/module.js';
 import type { Random } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
+import { archShapeOf } from './arch_summary.js';
 import { candidateModule } from './candidates.js';
+import type { Config } from './config.js';
 import type { NetConfig } from './net_config.js';
 
 export interface DerivedShape { inChannels: number; classes: number; stemStride: 1 | 2; bn: { eps: number; momentum: number } }
@@ -41,6 +43,12 @@ export class DerivedNet extends Module {
   }
 
   forward(x: Tensor): Tensor { return this.body.forward(x); }
+}
+
+/** The derived model of a net_config at a config's input shape, train_params.num_classes and BN settings. */
+export function derivedFor(net: NetConfig, cfg: Config, rng: Random): DerivedNet {
+  const s = archShapeOf(cfg, cfg.train_params.num_classes);
+  return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng);
 }
 
 function formatBlock(b: NetConfig['blocks'][number]): string {

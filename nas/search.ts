@@ -4,9 +4,8 @@
 // inspected and resumed exactly: metrics.jsonl, arch.jsonl, net_config(.json) every epoch with
 // best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { assignTensors, type HostTensor } from '../engine/checkpoint.js';
+import type { HostTensor } from '../engine/checkpoint.js';
 import { Random } from '../engine/random.js';
-import { Tensor } from '../engine/tensor.js';
 import '../engine/autograd.js';
 import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
@@ -24,6 +23,7 @@ import type { SearchSpace } from './space.js';
 import { PHASES, SearchModel, type Phase } from './search_step.js';
 import { writeRunPlots } from './plots/index.js';
 import { mixSeed } from './data/random.js';
+import { restoreTraining, StopSignal, trainingState } from './training.js';
 import type { StepReporter } from './progress.js';
 
 const LOGS = ['metrics.jsonl', 'arch.jsonl'];
@@ -107,11 +107,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const ckptPath = run.path('checkpoint.safetensors');
   if (o.resume) {
     const { tensors, state } = readCheckpoint(ckptPath);
-    assignTensors(ckptPath, tensors, Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [`model.${k}`, t])), false);
-    const sgdTensors: Record<string, Tensor> = {};
-    for (const [k, e] of Object.entries(tensors)) if (k.startsWith('sgd.')) sgdTensors[k.slice(4)] = Tensor.fromArray(e.data, e.shape);
-    sgd.loadState({ json: state.sgd, tensors: sgdTensors });
-    for (const t of Object.values(sgdTensors)) t.dispose();
+    restoreTraining(ckptPath, tensors, state.sgd, net, sgd);
     readArch(ckptPath, tensors, 'arch', params);
     readArch(ckptPath, tensors, 'adam_m', adam.m);
     readArch(ckptPath, tensors, 'adam_v', adam.v);
@@ -123,18 +119,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
   const save = async () => {
     st.logSizes = run.logSizes(LOGS);
-    const sgdState = sgd.state();
+    const t = trainingState(net, sgd);
     await saveCheckpoint(ckptPath, {
-      gpu: { ...Object.fromEntries(Object.entries(net.stateDict()).map(([k, t]) => [`model.${k}`, t])), ...Object.fromEntries(Object.entries(sgdState.tensors).map(([k, t]) => [`sgd.${k}`, t])) },
+      gpu: t.gpu,
       host: { ...hostArch('arch', params), ...hostArch('adam_m', adam.m), ...hostArch('adam_v', adam.v) },
-      state: { search: st, sgd: sgdState.json, adamStep: adam.step },
+      state: { search: st, sgd: t.sgd, adamStep: adam.step },
     });
   };
 
-  let stopSignal: string | null = null;
-  const onSignal = (sig: string) => { stopSignal = sig; reporter.line(`${sig}: saving a checkpoint after this step`); };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-
+  const stop = new StopSignal(reporter);
   const stepRng = (epoch: number, phase: Phase, batch: number) => new Random(mixSeed(seed, epoch, PHASES.indexOf(phase), batch));
 
   /** One step of a phase; returns the loss, the accuracy counts and the step's cost value. */
@@ -157,11 +150,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
           run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
         }
-        if (stopSignal) {
+        if (stop.signal) {
           await save();
           bar.done();
           reporter.line(`checkpoint saved at epoch ${e}, ${phase} batch ${st.pos.batch}: resume with --resume`);
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+          stop.dispose();
           return { epochs: e, ...derivation(), interrupted: true };
         }
       }
@@ -198,7 +191,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     // Plots are for people: a failure to draw them never stops the search.
     await writeRunPlots(o.out).catch((err) => reporter.line(`plots: ${(err as Error).message}`));
   }
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  stop.dispose();
   return { epochs, ...derivation(), interrupted: false };
 
   function derivation() {

@@ -17,13 +17,13 @@ import { mixLayout, mixWeights, mixWeightsBackward } from './mix_weights.js';
 import { rescaleSampled, sampleOps, type SamplePolicy } from './sampling.js';
 import type { SearchSpace } from './space.js';
 import { Supernet } from './supernet.js';
+import { upload } from './training.js';
+import type { Batch } from './data/loader.js';
 
 export type Phase = 'arch' | 'weight' | 'valid';
 /** The phases of a search epoch, in the order they run (spec 4.1). */
 export const PHASES: readonly Phase[] = ['arch', 'weight', 'valid'];
 
-/** A batch as the loaders give it: NHWC images and integer labels. */
-export interface HostBatch { x: Float32Array; y: Int32Array; n: number; shape: [number, number, number, number] }
 
 export interface StepResult { loss: number; acc: { top1: number; top5: number }; cost: number }
 
@@ -51,7 +51,7 @@ export class SearchModel {
     return phase === 'valid' ? 'all' : phase === 'arch' ? 'prob' : epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
   }
 
-  async step(phase: Phase, b: HostBatch, policy: SamplePolicy, rng: Random): Promise<StepResult> {
+  async step(phase: Phase, b: Batch, policy: SamplePolicy, rng: Random): Promise<StepResult> {
     const { cfg, space, params, sgd } = this, sp = cfg.search_params;
     const mixOpts = { temperature: sp.softmax_temp, doubleSoftmax: cfg.optim.last_node_double_softmax };
     const sampled = sampleOps(space, params, phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num, policy, rng);
@@ -59,7 +59,7 @@ export class SearchModel {
     const chain = chainedCost(space, this.costs, params, { temperature: sp.softmax_temp, sampled, expectOver: phase === 'arch' ? cfg.optim.sub_obj.expect_over : 'sampled' });
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
     const r = await tidyAsync(async () => {
-      const x = Tensor.fromArray(b.x, b.shape), y = Tensor.fromArray(b.y, [b.n]);
+      const { x, y } = upload(b);
       const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], phase === 'arch');
       const run = async () => {
         const logits = this.net.forwardSampled(x, sampled, layout, W);

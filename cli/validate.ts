@@ -1,0 +1,46 @@
+// densenas validate: a trained model (retrain run or exported directory) on DIR/test: accuracy,
+// loss, throughput, size, multiply-adds, and latency measured here and predicted by a table.
+import type { Argv } from 'yargs';
+import { destroy, init } from '../engine/runtime.js';
+import { readCostTable } from '../nas/cost_table.js';
+import { formatArch } from '../nas/net_config.js';
+import { streamReporter } from '../nas/progress.js';
+import { openTrained, testLoader, validate } from '../nas/validate.js';
+import { fmt, jsonOption } from './options.js';
+
+export const command = 'validate';
+export const describe = 'evaluate a retrained (or exported) model on DIR/test and time it';
+export const builder = (y: Argv) => y
+  .option('run', { type: 'string', demandOption: true, describe: 'retrain run directory, or a model directory written by densenas export' })
+  .option('data', { type: 'string', demandOption: true, describe: 'data directory with test/' })
+  .option('weights', { type: 'string', describe: 'weights file instead of the run\'s best (a model file or a retrain checkpoint)' })
+  .option('table', { type: 'string', describe: 'keyed latency table (densenas lut build); default: the run\'s own, if any' })
+  .option('batch', { type: 'number', describe: 'evaluation batch (default: the config\'s data.batch_size)' })
+  .option('runs', { type: 'number', default: 10, describe: 'timed forward passes' })
+  .option('json', jsonOption);
+
+export async function handler(a: { run: string; data: string; weights?: string; table?: string; batch?: number; runs: number; json: boolean }): Promise<void> {
+  const table = a.table ? readCostTable(a.table) : undefined;
+  const rt = await init();
+  try {
+    const t = openTrained(a.run, a.weights);
+    const loader = testLoader(t.cfg, a.data, a.batch ?? t.cfg.data.batch_size);
+    const r = await validate(t, loader, { table, runs: a.runs, bar: a.json ? undefined : streamReporter().phase('validate', loader.batches, 0) });
+    const out = { arch: formatArch(t.net), device: rt.device.info.description, ...r };
+    if (a.json) { console.log(JSON.stringify(out)); return; }
+    const l = r.latency;
+    console.log(out.arch);
+    console.log(`model        ${r.source}${r.folded ? ' (exported, batch norm folded)' : ''}, weights ${r.weights}`);
+    console.log(`test images  ${r.images}`);
+    console.log(`top-1        ${fmt(r.top1, 2)} %`);
+    console.log(`top-5        ${fmt(r.top5, 2)} %`);
+    console.log(`loss         ${fmt(r.loss, 4)}`);
+    console.log(`images/s     ${fmt(r.images_per_s, 0)} (evaluation, data loading included)`);
+    console.log(`params       ${fmt(r.params / 1e6)} M`);
+    console.log(`mult-adds    ${fmt(r.madds / 1e6, 2)} M`);
+    console.log(`latency      ${fmt(l.median_ms)} ms +- ${fmt(l.spread_ms / 2)} at batch ${l.batch} on ${out.device} (${l.timer})`);
+    if (l.predicted_ms !== null) console.log(`predicted    ${fmt(l.predicted_ms)} ms by the table from ${l.table_device}: measured/predicted ${fmt(l.median_ms / l.predicted_ms)}`);
+  } finally {
+    destroy();
+  }
+}
