@@ -17,7 +17,7 @@ const dir = tempDir('search');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'fmnist'), table = join(dir, 'lut.json');
 // A tiny run: 16x16 inputs, 320 training images, batch 32, two epochs with an arch phase in the second.
-const tiny = ['data.input_size=[1,16,16]', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'data.limit=320', 'data.batch_size=32',
+const tiny = ['data.input_size=[1,16,16]', 'search_params.net_scale.stem_stride=1', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'data.limit=320', 'data.batch_size=32',
   'train_params.epochs=2', 'search_params.arch_update_epoch=1', 'search_params.val_start_epoch=1', 'search_params.log_every=2'].flatMap((s) => ['--set', s]);
 
 const ok = (r: { code: number | null; stderr: string }, what: string) => assert.is(r.code, 0, `${what} failed: ${r.stderr}`);

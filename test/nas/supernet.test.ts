@@ -20,7 +20,7 @@ import { QUICK_CFG } from './paths.js';
 const rt = await engine();
 rt.poison = false;   // the supernet's own tensors are checked by the kernel tests
 // The quick Fashion-MNIST space at 16x16: 5 searchable blocks, 11 head edges, 3 stack layers.
-const cfg = loadConfig([QUICK_CFG], ['data.input_size=[1,16,16]', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'optim.last_dim=32']);
+const cfg = loadConfig([QUICK_CFG], ['data.input_size=[1,16,16]', 'search_params.net_scale.stem_stride=1', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'optim.last_dim=32']);
 const space = buildSpace(cfg);
 const mixOpts = { temperature: 1, doubleSoftmax: false };
 
