@@ -2,8 +2,9 @@
 import type { Argv } from 'yargs';
 import * as data from './bench/data.js';
 import * as kernels from './bench/kernels.js';
+import * as search from './bench/search.js';
 
 export const command = 'bench <command>';
 export const describe = 'benchmarks (JSON with --json FILE)';
-export const builder = (y: Argv) => y.command(kernels).command(data).demandCommand(1, 'name a benchmark');
+export const builder = (y: Argv) => y.command(kernels).command(search).command(data).demandCommand(1, 'name a benchmark');
 export function handler(): void {}
