@@ -1,7 +1,7 @@
 // Shared by the benchmarks: machine information, an aligned table on stdout, and a JSON report
 // written atomically, so that a run can be compared with the last one.
 import * as os from 'node:os';
-import { writeFileAtomic } from '../nas/data/files.js';
+import { writeFileAtomic } from '../nas/io.js';
 
 export type Row = Record<string, string | number>;
 

@@ -3,7 +3,7 @@ export { Device, DeviceError, type AdapterDescription, type DeviceOptions } from
 export { init, destroy, runtime, Runtime } from './runtime.js';
 export { Tensor, tidy, tidyAsync, keep, noGrad, noGradAsync, record, type Shape, type GradFn } from './tensor.js';
 export { backward } from './autograd.js';
-export { Random } from './random.js';
+export { Random, mixSeed } from './random.js';
 export type { MemoryStats } from './memory.js';
 export * from './ops/elementwise.js';
 export * from './ops/matmul.js';

@@ -1,21 +1,33 @@
-// A small seeded generator (xoshiro128**) whose whole state is four 32-bit words, so runs are
-// reproducible and a checkpoint can store and restore the stream exactly.
+// A small seeded generator (xoshiro128** seeded through splitmix32) whose whole state is four
+// 32-bit words: the same seed gives the same weights, shuffles, augmentation draws and op
+// samples on every machine (Math.random cannot be seeded), and a checkpoint can store the stream.
+
+/** splitmix32 finaliser: a well-mixed 32-bit hash of one 32-bit value. */
+function splitmix32(x: number): number {
+  x = (x + 0x9e3779b9) | 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Hashes several integers (a seed, an epoch, a position...) into one 32-bit seed. */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x6a09e667;
+  for (const p of parts) h = splitmix32(h ^ splitmix32(p >>> 0));
+  return h;
+}
+
 export class Random {
-  private s: Uint32Array;
+  private readonly s = new Uint32Array(4);
   private spare: number | null = null;
 
+  /** From a seed, or from a `state()` to resume a stream. */
   constructor(seed: number | readonly number[] = 0) {
-    this.s = new Uint32Array(4);
     if (typeof seed === 'number') {
       let x = seed >>> 0;
-      for (let i = 0; i < 4; i++) {  // splitmix32 expands one seed into a well-mixed state
-        x = (x + 0x9e3779b9) >>> 0;
-        let z = x;
-        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-        this.s[i] = (z ^ (z >>> 16)) >>> 0;
-      }
+      for (let i = 0; i < 4; i++) x = this.s[i] = splitmix32(x + i);
     } else this.s.set(seed);
+    if (!(this.s[0] | this.s[1] | this.s[2] | this.s[3])) this.s[0] = 1;   // xoshiro's one bad state
   }
 
   /** Uniform 32-bit unsigned integer. */
@@ -24,15 +36,20 @@ export class Random {
     const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
     s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t; s[3] = rotl(s[3], 11);
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
     return r;
   }
 
-  /** Uniform in [0, 1). */
-  uniform(): number { return this.nextU32() / 4294967296; }
+  /** Uniform in [lo, hi), by default [0, 1). */
+  uniform(lo = 0, hi = 1): number { return lo + (hi - lo) * (this.nextU32() / 4294967296); }
 
-  /** Uniform integer in [0, n). */
-  int(n: number): number { return Math.floor(this.uniform() * n); }
+  /** Uniform integer in [0, n), without modulo bias. */
+  int(n: number): number {
+    if (!(n >= 1 && n <= 4294967296 && Number.isInteger(n))) throw new RangeError(`Random.int: bad range ${n}`);
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) { const r = this.nextU32(); if (r < limit) return r % n; }
+  }
 
   /** Standard normal (Box-Muller, caching the second value). */
   normal(): number {
@@ -44,9 +61,12 @@ export class Random {
     return r * Math.cos(a);
   }
 
-  /** Fisher-Yates shuffle in place. */
+  /** Fisher-Yates shuffle in place; returns the array. */
   shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) { const j = this.int(i + 1); [a[i], a[j]] = [a[j], a[i]]; }
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i]; a[i] = a[j]; a[j] = t;
+    }
     return a;
   }
 
@@ -54,4 +74,4 @@ export class Random {
   state(): number[] { this.spare = null; return Array.from(this.s); }
 }
 
-function rotl(x: number, k: number): number { return ((x << k) | (x >>> (32 - k))) >>> 0; }
+function rotl(x: number, k: number): number { return (x << k) | (x >>> (32 - k)); }

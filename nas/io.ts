@@ -1,6 +1,7 @@
 // File helpers shared by nas/: reads that name the file on failure, writes that never leave a
 // half-written file behind (temp name in the same folder, then rename).
-import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export function readText(path: string, what: string): string {
   try {
@@ -11,10 +12,12 @@ export function readText(path: string, what: string): string {
   }
 }
 
-export function writeFileAtomic(path: string, text: string): void {
+/** Writes a file under a temporary name in its folder (made when missing), then renames it. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

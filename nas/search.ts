@@ -5,7 +5,7 @@
 // best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
-import { Random } from '../engine/random.js';
+import { mixSeed, Random } from '../engine/random.js';
 import '../engine/autograd.js';
 import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
@@ -22,7 +22,6 @@ import { searchLoaders, type SearchData } from './search_data.js';
 import type { SearchSpace } from './space.js';
 import { PHASES, SearchModel, type Phase } from './search_step.js';
 import { writeRunPlots } from './plots/index.js';
-import { mixSeed } from './data/random.js';
 import { restoreTraining, StopSignal, trainingState } from './training.js';
 import type { StepReporter } from './progress.js';
 

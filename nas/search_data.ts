@@ -9,7 +9,7 @@ import { trainConfig, evalConfig, type AugmentConfig } from './data/augment.js';
 import { openDataset, subsetDataset, type Dataset } from './data/dataset.js';
 import { mustExist } from './data/files.js';
 import { Loader } from './data/loader.js';
-import { mixSeed, Rng } from './data/random.js';
+import { mixSeed, Random } from '../engine/random.js';
 import { splitEntries } from './data/split.js';
 
 export interface SearchData { train: Loader; val: Loader; classes: string[] }
@@ -37,7 +37,7 @@ export function searchLoaders(cfg: Config, dir: string): SearchData {
   const seed = cfg.train_params.seed;
   let entries = ds.entries;
   if (cfg.data.limit !== null && cfg.data.limit < entries.length) {
-    entries = new Rng(mixSeed(seed, 0x6c696d)).shuffle([...entries]).slice(0, cfg.data.limit);
+    entries = new Random(mixSeed(seed, 0x6c696d)).shuffle([...entries]).slice(0, cfg.data.limit);
   }
   const split = splitEntries(entries, cfg.search_params.val_fraction, seed);
   if (!split.train.length || !split.val.length) throw new Error(`${ds.source}: ${entries.length} images cannot be split into search-train and search-val with search_params.val_fraction ${cfg.search_params.val_fraction}`);

@@ -7,7 +7,7 @@
 // centres output pixels half an output pixel away from PIL (tests compare the paths elsewhere).
 import sharp from 'sharp';
 import { RAW, type ImageRecord } from './record.js';
-import type { Rng } from './random.js';
+import type { Random } from '../../engine/random.js';
 
 export interface AugmentConfig {
   /** Random resized crop and flip (training), or center crop (evaluation). */
@@ -52,14 +52,14 @@ export interface Crop {
 }
 
 /** Draws the crop for an image of width x height (torchvision's RandomResizedCrop.get_params). */
-export function drawCrop(width: number, height: number, cfg: AugmentConfig, rng: Rng): Crop {
+export function drawCrop(width: number, height: number, cfg: AugmentConfig, rng: Random): Crop {
   if (!cfg.train) {
     const side = Math.max(1, Math.round(Math.min(width, height) * (cfg.centerCrop ?? 1)));
     return { x: Math.round((width - side) / 2), y: Math.round((height - side) / 2), w: side, h: side, flip: false };
   }
   const area = width * height;
   const [lr0, lr1] = [Math.log(cfg.ratio[0]), Math.log(cfg.ratio[1])];
-  const flip = () => cfg.flip && rng.next() < 0.5;
+  const flip = () => cfg.flip && rng.uniform() < 0.5;
   for (let attempt = 0; attempt < 10; attempt++) {
     const target = area * rng.uniform(cfg.scale[0], cfg.scale[1]);
     const aspect = Math.exp(rng.uniform(lr0, lr1));
@@ -175,7 +175,7 @@ export async function augmentEncoded(bytes: Uint8Array, crop: Crop, cfg: Augment
 }
 
 /** Augments one record into out[offset...], drawing its crop from rng. */
-export function augment(rec: ImageRecord, cfg: AugmentConfig, rng: Rng, out: Float32Array, offset: number, where: string): Promise<void> | void {
+export function augment(rec: ImageRecord, cfg: AugmentConfig, rng: Random, out: Float32Array, offset: number, where: string): Promise<void> | void {
   const crop = drawCrop(rec.width, rec.height, cfg, rng);
   return rec.kind === RAW ? augmentRaw(rec, crop, cfg, out, offset) : augmentEncoded(rec.payload, crop, cfg, out, offset, where);
 }

@@ -1,14 +1,5 @@
-// Small file helpers shared by the data commands: atomic writes and a progress line.
+// Small file helpers shared by the data commands: existence checks and a progress line.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-/** Writes a file under a temporary name, then renames it: readers never see half a file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
 
 /** Throws a clear error when a path that the user named does not exist. */
 export function mustExist(p: string, what: string): fs.Stats {

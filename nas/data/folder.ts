@@ -3,7 +3,8 @@
 // which the file system lists a directory or on the locale.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { mustExist, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../io.js';
+import { mustExist } from './files.js';
 
 /** One image: its path relative to the image root ("<class>/<file>") and its label. */
 export interface Entry {

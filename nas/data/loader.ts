@@ -3,7 +3,7 @@
 // from (seed, epoch, image), so batches do not depend on batch size, prefetch depth or timing.
 import { augment, type AugmentConfig } from './augment.js';
 import type { Dataset } from './dataset.js';
-import { mixSeed, Rng } from './random.js';
+import { mixSeed, Random } from '../../engine/random.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -38,7 +38,7 @@ export class Loader {
     this.o = { seed: 0, shuffle: o.augment.train, dropLast: false, prefetch: 2, ...o };
     const all = dataset.entries.map((_, i) => i);
     this.indices = o.limit !== undefined && o.limit < all.length
-      ? new Rng(mixSeed(this.o.seed, 0x6c696d)).shuffle(all).slice(0, o.limit).sort((a, b) => a - b)
+      ? new Random(mixSeed(this.o.seed, 0x6c696d)).shuffle(all).slice(0, o.limit).sort((a, b) => a - b)
       : all;
     if (!this.indices.length) throw new Error(`${dataset.source}: no images to load`);
   }
@@ -53,7 +53,7 @@ export class Loader {
   /** Dataset indices in the order of the given epoch. */
   order(epoch: number): number[] {
     const idx = [...this.indices];
-    return this.o.shuffle ? new Rng(mixSeed(this.o.seed, epoch, 0x6f7264)).shuffle(idx) : idx;
+    return this.o.shuffle ? new Random(mixSeed(this.o.seed, epoch, 0x6f7264)).shuffle(idx) : idx;
   }
 
   /** Assembles one batch of the given dataset indices with the given epoch's draws. */
@@ -64,7 +64,7 @@ export class Loader {
     await Promise.all(indices.map(async (di, k) => {
       const rec = await this.dataset.read(di);
       y[k] = this.dataset.entries[di].label;
-      await augment(rec, this.o.augment, new Rng(mixSeed(this.o.seed, epoch, di)), x, k * per, this.dataset.where(di));
+      await augment(rec, this.o.augment, new Random(mixSeed(this.o.seed, epoch, di)), x, k * per, this.dataset.where(di));
     }));
     return { x, y, n: indices.length, shape: [indices.length, size, size, channels] };
   }

@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { byCodeUnits, listClasses, scanImageFolder, writeClassMap, writeList, type Entry } from './folder.js';
-import { mixSeed, Rng } from './random.js';
+import { mixSeed, Random } from '../../engine/random.js';
 
 /** The first n classes of the sorted list, or n chosen with the seed (then sorted again). */
 export function selectClasses(all: string[], n = all.length, random = false, seed = 0): string[] {
   if (!(Number.isInteger(n) && n >= 1 && n <= all.length)) throw new Error(`cannot choose ${n} classes out of ${all.length}`);
   const sorted = [...all].sort(byCodeUnits);
-  return (random ? new Rng(mixSeed(seed, 0x636c73)).shuffle(sorted).slice(0, n) : sorted.slice(0, n)).sort(byCodeUnits);
+  return (random ? new Random(mixSeed(seed, 0x636c73)).shuffle(sorted).slice(0, n) : sorted.slice(0, n)).sort(byCodeUnits);
 }
 
 /**
@@ -27,7 +27,7 @@ export function splitEntries(entries: Entry[], valFraction: number, seed: number
   const train: Entry[] = [], val: Entry[] = [];
   for (const [label, group] of [...byLabel].sort((a, b) => a[0] - b[0])) {
     group.sort((a, b) => byCodeUnits(a.key, b.key));
-    new Rng(mixSeed(seed, label)).shuffle(group);
+    new Random(mixSeed(seed, label)).shuffle(group);
     const nVal = Math.round(valFraction * group.length);
     val.push(...group.slice(0, nVal));
     train.push(...group.slice(nVal));

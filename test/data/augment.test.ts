@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { augmentEncoded, augmentRaw, drawCrop, evalConfig, trainConfig, type AugmentConfig, type Crop } from '../../nas/data/augment.js';
-import { Rng } from '../../nas/data/random.js';
+import { Random } from '../../engine/random.js';
 import { RAW, type ImageRecord } from '../../nas/data/record.js';
 import { idxImage } from './util.js';
 
@@ -14,20 +14,20 @@ test('random resized crop: inside the image, area and aspect within range, same 
   const cfg = trainConfig(224, 3);
   for (let s = 0; s < 500; s++) {
     const [w, h] = [50 + (s % 300), 40 + ((s * 7) % 500)];
-    const c = drawCrop(w, h, cfg, new Rng(s));
+    const c = drawCrop(w, h, cfg, new Random(s));
     assert.ok(c.x >= 0 && c.y >= 0 && c.w >= 1 && c.h >= 1 && c.x + c.w <= w && c.y + c.h <= h, JSON.stringify(c));
     const area = (c.w * c.h) / (w * h), aspect = c.w / c.h;
     assert.ok(area >= 0.07 && area <= 1, `area ${area}`);
     assert.ok(aspect >= 0.7 && aspect <= 1.4, `aspect ${aspect}`);
-    assert.equal(drawCrop(w, h, cfg, new Rng(s)), c);
+    assert.equal(drawCrop(w, h, cfg, new Random(s)), c);
   }
-  const flips = Array.from({ length: 400 }, (_, s) => drawCrop(28, 28, trainConfig(28, 1), new Rng(s)).flip).filter(Boolean).length;
+  const flips = Array.from({ length: 400 }, (_, s) => drawCrop(28, 28, trainConfig(28, 1), new Random(s)).flip).filter(Boolean).length;
   assert.ok(flips > 150 && flips < 250, `${flips} flips of 400`);
 });
 
 test('evaluation center crop: 224 of 256 on the shorter side, centred', () => {
-  assert.equal(drawCrop(512, 256, evalConfig(224, 3, undefined, 224 / 256), new Rng(0)), { x: 144, y: 16, w: 224, h: 224, flip: false });
-  assert.equal(drawCrop(28, 28, evalConfig(28, 1), new Rng(0)), { x: 0, y: 0, w: 28, h: 28, flip: false });
+  assert.equal(drawCrop(512, 256, evalConfig(224, 3, undefined, 224 / 256), new Random(0)), { x: 144, y: 16, w: 224, h: 224, flip: false });
+  assert.equal(drawCrop(28, 28, evalConfig(28, 1), new Random(0)), { x: 0, y: 0, w: 28, h: 28, flip: false });
 });
 
 test('identity crop reproduces the image exactly, normalised; a flip mirrors it', () => {
@@ -49,7 +49,7 @@ test('shapes, channels and value ranges over random crops of real images', () =>
     const out = new Float32Array(4 * 32 * 32 * channels).fill(NaN);
     for (let k = 0; k < 4; k++) {
       const rec = raw(idxImage('t10k', k).pixels, 28, 28, 1);
-      augmentRaw(rec, drawCrop(28, 28, cfg, new Rng(k)), cfg, out, k * 32 * 32 * channels);
+      augmentRaw(rec, drawCrop(28, 28, cfg, new Random(k)), cfg, out, k * 32 * 32 * channels);
     }
     for (let i = 0; i < out.length; i++) {
       const c = i % channels, lo = -cfg.mean[c] / cfg.std[c], hi = (1 - cfg.mean[c]) / cfg.std[c];
@@ -67,7 +67,7 @@ test('resampling: a constant stays constant, a ramp stays monotone, colour to gr
   const flat = raw(new Uint8Array(20 * 10).fill(77), 20, 10, 1);
   const ramp = raw(Uint8Array.from({ length: 20 * 10 }, (_, i) => (i % 20) * 12), 20, 10, 1);
   for (let s = 0; s < 20; s++) {
-    const crop = { ...drawCrop(20, 10, cfg, new Rng(s)), flip: false };
+    const crop = { ...drawCrop(20, 10, cfg, new Random(s)), flip: false };
     const a = new Float32Array(256), b = new Float32Array(256);
     augmentRaw(flat, crop, cfg, a, 0);
     augmentRaw(ramp, crop, cfg, b, 0);

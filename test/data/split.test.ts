@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readClassMap, readList, scanImageFolder } from '../../nas/data/folder.js';
-import { Rng } from '../../nas/data/random.js';
+import { Random } from '../../engine/random.js';
 import { selectClasses, splitEntries, writeSplit } from '../../nas/data/split.js';
 import { tempDir, throwsWith } from './util.js';
 
@@ -68,8 +68,8 @@ test('first N classes or a seeded random choice', () => {
 });
 
 test('splitEntries from code: stratified, deterministic, fraction 0 and 1', () => {
-  const rng = new Rng(3);
-  const entries = Array.from({ length: 200 }, (_, i) => ({ key: `c${i % 4}/${rng.u32()}`, label: i % 4 }));
+  const rng = new Random(3);
+  const entries = Array.from({ length: 200 }, (_, i) => ({ key: `c${i % 4}/${rng.nextU32()}`, label: i % 4 }));
   const s1 = splitEntries(entries, 0.25, 5), s2 = splitEntries([...entries].reverse(), 0.25, 5);
   assert.equal(s1, s2);   // input order does not matter
   for (let l = 0; l < 4; l++) assert.is(s1.val.filter((e) => e.label === l).length, 13);   // round(0.25 * 50)
