@@ -11,7 +11,7 @@ import { readCostTable, spaceOpDescs } from '../../nas/cost_table.js';
 import { opKey } from '../../nas/ops.js';
 import { buildSpace } from '../../nas/space.js';
 import { runCli, tempDir } from '../cli.js';
-import { QUICK_CFG } from './paths.js';
+import { config, QUICK_CFG } from './paths.js';
 
 const dir = tempDir('search');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,6 +78,22 @@ test('a bad config key, a missing data directory and a corrupt checkpoint each g
   assert.match(corrupt.stderr, /checkpoint\.safetensors: truncated checkpoint/);
   writeFileSync(ckpt, 'not a checkpoint at all');
   assert.match((await runCli(search(join(dir, 'whole'), ['--resume']))).stderr, /checkpoint\.safetensors: (truncated|corrupt) checkpoint/);
+});
+
+test('the quick config runs end to end as shipped, and a ResNet-based space searches too', async () => {
+  const full = join(dir, 'fmnist-all'), lut = join(dir, 'lut-quick.json'), run = join(dir, 'quick');
+  ok(await runCli(['data', 'fashion-mnist', '--out', full, '--format', 'lmdb']), 'import');
+  ok(await runCli(['lut', 'build', '--config', QUICK_CFG, '--out', lut, '--batch', '64', '--runs', '2', '--warmup', '1']), 'lut build');
+  const r = await runCli(['search', '--config', QUICK_CFG, '--data', full, '--table', lut, '--out', run]);
+  ok(r, 'quick search');
+  const epochs = epochLines(run).filter((l) => l.kind === 'epoch');
+  assert.is(epochs.length, 6);
+  assert.match(r.stdout, /Derived arch: \[\[8, 8\], 'mbconv_k3_t1'/);
+  for (const f of ['plots/supernet.png', 'plots/curves.png', 'plots/arch_weights.png', 'best/net_config.json']) assert.ok(existsSync(join(run, f)), `${f} written`);
+  const res = await runCli(['search', '--config', config('fmnist_search_resnet.yaml'), '--data', full, '--out', join(dir, 'res'),
+    '--set', 'data.limit=256', '--set', 'train_params.epochs=2', '--set', 'search_params.val_start_epoch=1']);
+  ok(res, 'ResNet-based search');
+  assert.match(res.stdout, /Derived arch: \[\[8, \d+\], 'basic_block'/);
 });
 
 test.run();
