@@ -24,31 +24,54 @@ struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4f>;   // c again, for vec4 stores
 
-@compute @workgroup_size(WGN, WGM)
-fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let m0 = p.m0 + (wg.y * WGM + lid.y) * TM;
-  let n0 = (wg.x * WGN + lid.x) * TN;
+struct Block { acc: array<array<f32, TN_MAX>, TM_MAX>, m0: u32, n0: u32 }
+
+fn product_block(wg: vec3u, lid: vec3u) -> Block {
+  var r = Block();
+  r.m0 = p.m0 + (wg.y * WGM + lid.y) * TM;
+  r.n0 = (wg.x * WGN + lid.x) * TN;
   // Rows and columns past the edge load from the last valid one and are not stored.
   var arow: array<u32, TM_MAX>;
-  for (var i = 0u; i < TM; i++) { arow[i] = min(m0 + i, p.M - 1u) * p.sam; }
+  for (var i = 0u; i < TM; i++) { arow[i] = min(r.m0 + i, p.M - 1u) * p.sam; }
   var bcol: array<u32, TN_MAX>;
-  for (var j = 0u; j < TN; j++) { bcol[j] = min(n0 + j, p.N - 1u) * p.sbn; }
-  var acc: array<array<f32, TN_MAX>, TM_MAX>;
+  for (var j = 0u; j < TN; j++) { bcol[j] = min(r.n0 + j, p.N - 1u) * p.sbn; }
   let k1 = min(p.K, (wg.z + 1u) * p.kc);
   for (var k = wg.z * p.kc; k < k1; k++) {
     var bk: array<f32, TN_MAX>;
     for (var j = 0u; j < TN; j++) { bk[j] = b[k * p.sbk + bcol[j]]; }
     for (var i = 0u; i < TM; i++) {
       let aik = a[arow[i] + k * p.sak];
-      for (var j = 0u; j < TN; j++) { acc[i][j] += aik * bk[j]; }
+      for (var j = 0u; j < TN; j++) { r.acc[i][j] += aik * bk[j]; }
     }
   }
+  return r;
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
   let slice = wg.z * p.M * p.N;
   for (var i = 0u; i < TM; i++) {
-    if (m0 + i < p.M) {
-      let o = slice + (m0 + i) * p.N + n0;
-      for (var j = 0u; j < TN; j++) { if (n0 + j < p.N) { c[o + j] = acc[i][j]; } }
+    if (r.m0 + i < p.M) {
+      let o = slice + (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j++) { if (r.n0 + j < p.N) { c[o + j] = r.acc[i][j]; } }
+    }
+  }
+}
+
+// The same with vec4 stores, for N % 4 == 0 (TN is a multiple of 4).
+@compute @workgroup_size(WGN, WGM)
+fn matmul_store4(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let slice = wg.z * p.M * p.N;
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = slice + (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j += 4u) {
+        if (r.n0 + j < p.N) { c4[(o + j) / 4u] = vec4f(r.acc[i][j], r.acc[i][j + 1u], r.acc[i][j + 2u], r.acc[i][j + 3u]); }
+      }
     }
   }
 }

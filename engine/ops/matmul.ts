@@ -122,9 +122,10 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const kc = Math.max(1, Math.ceil(K / Math.max(1, wanted)));
   const splits = Math.max(1, Math.ceil(K / kc));
   const c = Tensor.empty(splits === 1 ? [M, N] : [splits, M * N]);
+  const store4 = N % 4 === 0 && TN % 4 === 0;   // whole vec4s in every row of C
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
-    rt.run('matmul', 'matmul', { a: a.buffer, b: b.buffer, c: c.buffer }, { ...params, m0: g0 * TM * WGM },
+    rt.run('matmul', store4 ? 'matmul_store4' : 'matmul', { a: a.buffer, b: b.buffer, [store4 ? 'c4' : 'c']: c.buffer }, { ...params, m0: g0 * TM * WGM },
       [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN });
   }
   if (splits === 1) return c;
