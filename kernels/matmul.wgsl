@@ -7,6 +7,10 @@
 // bounds-checked scalar load per SIMD lane, uniform address or not, about a dozen instructions
 // each, so loads are the whole cost and the block is as large as LLVM still unrolls well
 // (16 x 12: 192 multiply-adds per 28 loads). No workgroup memory: it lost on lavapipe.
+// A vec4 access costs about what a scalar one does, so where four values of a step of k are
+// adjacent in memory (a row of B with sbn = 1, a column of A with sam = 1, a row of C) they
+// are loaded or stored as one vec4 (B4, A4, matmul_store4): 5-15% on the products of W5.
+// Four steps of k of a row-major A as one vec4 lost: the block's registers spilled.
 //
 // workgroup_id.z splits K: split z sums k in [z * kc, (z + 1) * kc) into its own [M, N] slice
 // of c, and sum_columns (reduce.wgsl) adds the slices. Long-K products (weight gradients over
@@ -15,6 +19,8 @@ override WGN: u32 = 8;   // invocations along N
 override WGM: u32 = 1;   // invocations along M
 override TM: u32 = 16;   // rows per invocation, at most TM_MAX
 override TN: u32 = 8;    // columns per invocation, at most TN_MAX
+override B4: bool = false;   // B read as vec4 rows: sbn == 1, N and TN multiples of 4
+override A4: bool = false;   // A read as vec4 columns: sam == 1, M and TM multiples of 4
 const TM_MAX = 16u;
 const TN_MAX = 12u;
 
@@ -24,31 +30,72 @@ struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4f>;   // c again, for vec4 stores
+@group(0) @binding(5) var<storage, read> b4: array<vec4f>;         // b again, for vec4 loads
+@group(0) @binding(6) var<storage, read> a4: array<vec4f>;         // a again, for vec4 loads
 
-@compute @workgroup_size(WGN, WGM)
-fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let m0 = p.m0 + (wg.y * WGM + lid.y) * TM;
-  let n0 = (wg.x * WGN + lid.x) * TN;
+struct Block { acc: array<array<f32, TN_MAX>, TM_MAX>, m0: u32, n0: u32 }
+
+// This invocation's TM x TN block of C, from row m0 and column n0.
+fn product_block(wg: vec3u, lid: vec3u) -> Block {
+  var r = Block();
+  r.m0 = p.m0 + (wg.y * WGM + lid.y) * TM;
+  r.n0 = (wg.x * WGN + lid.x) * TN;
   // Rows and columns past the edge load from the last valid one and are not stored.
   var arow: array<u32, TM_MAX>;
-  for (var i = 0u; i < TM; i++) { arow[i] = min(m0 + i, p.M - 1u) * p.sam; }
+  for (var i = 0u; i < TM; i++) { arow[i] = min(r.m0 + i, p.M - 1u) * p.sam; }
   var bcol: array<u32, TN_MAX>;
-  for (var j = 0u; j < TN; j++) { bcol[j] = min(n0 + j, p.N - 1u) * p.sbn; }
-  var acc: array<array<f32, TN_MAX>, TM_MAX>;
+  for (var j = 0u; j < TN; j++) { bcol[j] = min(r.n0 + j, p.N - 1u) * p.sbn; }
   let k1 = min(p.K, (wg.z + 1u) * p.kc);
   for (var k = wg.z * p.kc; k < k1; k++) {
     var bk: array<f32, TN_MAX>;
-    for (var j = 0u; j < TN; j++) { bk[j] = b[k * p.sbk + bcol[j]]; }
+    if (B4) {
+      for (var j = 0u; j < TN; j += 4u) {
+        let v = b4[(k * p.sbk + min(r.n0 + j, p.N - 4u)) / 4u];
+        bk[j] = v.x; bk[j + 1u] = v.y; bk[j + 2u] = v.z; bk[j + 3u] = v.w;
+      }
+    } else {
+      for (var j = 0u; j < TN; j++) { bk[j] = b[k * p.sbk + bcol[j]]; }
+    }
+    var ak: array<f32, TM_MAX>;
+    if (A4) {
+      for (var i = 0u; i < TM; i += 4u) {
+        let v = a4[(k * p.sak + min(r.m0 + i, p.M - 4u)) / 4u];
+        ak[i] = v.x; ak[i + 1u] = v.y; ak[i + 2u] = v.z; ak[i + 3u] = v.w;
+      }
+    } else {
+      for (var i = 0u; i < TM; i++) { ak[i] = a[arow[i] + k * p.sak]; }
+    }
     for (var i = 0u; i < TM; i++) {
-      let aik = a[arow[i] + k * p.sak];
-      for (var j = 0u; j < TN; j++) { acc[i][j] += aik * bk[j]; }
+      for (var j = 0u; j < TN; j++) { r.acc[i][j] += ak[i] * bk[j]; }
     }
   }
+  return r;
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
   let slice = wg.z * p.M * p.N;
   for (var i = 0u; i < TM; i++) {
-    if (m0 + i < p.M) {
-      let o = slice + (m0 + i) * p.N + n0;
-      for (var j = 0u; j < TN; j++) { if (n0 + j < p.N) { c[o + j] = acc[i][j]; } }
+    if (r.m0 + i < p.M) {
+      let o = slice + (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j++) { if (r.n0 + j < p.N) { c[o + j] = r.acc[i][j]; } }
+    }
+  }
+}
+
+// The same with vec4 stores, for N % 4 == 0 (TN is a multiple of 4).
+@compute @workgroup_size(WGN, WGM)
+fn matmul_store4(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let slice = wg.z * p.M * p.N;
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = slice + (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j += 4u) {
+        if (r.n0 + j < p.N) { c4[(o + j) / 4u] = vec4f(r.acc[i][j], r.acc[i][j + 1u], r.acc[i][j + 2u], r.acc[i][j + 3u]); }
+      }
     }
   }
 }

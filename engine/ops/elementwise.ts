@@ -9,10 +9,19 @@ function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha =
   return out;
 }
 
+/** An op over whole same-size tensors: its vec4 entry when the size allows. */
+function map(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0): Tensor {
+  if (out.size % 4) return launch(entry, out, a, b, alpha, beta);
+  const n = out.size / 4;
+  runtime().run('elementwise', `${entry}4`, { a4: a.buffer, b4: (b ?? a).buffer, out4: out.buffer }, { n, alpha, beta, offset: 0 },
+    grid(n), runtime().tuning.elementwise);
+  return out;
+}
+
 /** alpha * a + beta * b */
 export function axpby(a: Tensor, b: Tensor, alpha: number, beta: number): Tensor {
   sameShape('add', a, b);
-  const out = launch('axpby', Tensor.empty(a.shape), a, b, alpha, beta);
+  const out = map('axpby', Tensor.empty(a.shape), a, b, alpha, beta);
   return record(out, 'add', [a, b], (g) => [
     a.requiresGrad ? (alpha === 1 ? g : scale(g, alpha)) : null,
     b.requiresGrad ? (beta === 1 ? g : scale(g, beta)) : null,
@@ -24,29 +33,29 @@ export function sub(a: Tensor, b: Tensor): Tensor { return axpby(a, b, 1, -1); }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
   sameShape('mul', a, b);
-  const out = launch('mul', Tensor.empty(a.shape), a, b);
+  const out = map('mul', Tensor.empty(a.shape), a, b);
   return record(out, 'mul', [a, b], (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
 }
 
 export function scale(a: Tensor, alpha: number): Tensor {
-  const out = launch('scale', Tensor.empty(a.shape), a, null, alpha);
+  const out = map('scale', Tensor.empty(a.shape), a, null, alpha);
   return record(out, 'scale', [a], (g) => [scale(g, alpha)]);
 }
 
 /** dst += alpha * src, in place and outside autograd (gradient accumulation, optimizers). */
 export function accumulate(dst: Tensor, src: Tensor, alpha = 1): void {
   sameShape('accumulate', dst, src);
-  launch('accumulate', dst, src, null, alpha);
+  map('accumulate', dst, src, null, alpha);
 }
 
 /** Copies `src` into a new tensor. */
 export function copy(src: Tensor): Tensor {
-  return launch('scale', Tensor.empty(src.shape), src, null, 1);
+  return map('scale', Tensor.empty(src.shape), src, null, 1);
 }
 
 function clampOp(name: string, x: Tensor, lo: number, hi: number): Tensor {
-  const out = launch('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
-  return record(out, name, [x], (g) => [launch('clamp_bwd', Tensor.empty(x.shape), x, g, lo, hi)]);
+  const out = map('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
+  return record(out, name, [x], (g) => [map('clamp_bwd', Tensor.empty(x.shape), x, g, lo, hi)]);
 }
 
 export function relu(x: Tensor): Tensor { return clampOp('relu', x, 0, 3.4028234663852886e38); }

@@ -122,10 +122,14 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const kc = Math.max(1, Math.ceil(K / Math.max(1, wanted)));
   const splits = Math.max(1, Math.ceil(K / kc));
   const c = Tensor.empty(splits === 1 ? [M, N] : [splits, M * N]);
+  // vec4 accesses wherever whole vec4s line up: rows of C, rows of B, columns of A (see matmul.wgsl).
+  const store4 = N % 4 === 0 && TN % 4 === 0;
+  const A4 = Number(M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
+  const buffers = { a: a.buffer, a4: a.buffer, b: b.buffer, b4: b.buffer, [store4 ? 'c4' : 'c']: c.buffer };
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
-    rt.run('matmul', 'matmul', { a: a.buffer, b: b.buffer, c: c.buffer }, { ...params, m0: g0 * TM * WGM },
-      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN });
+    rt.run('matmul', store4 ? 'matmul_store4' : 'matmul', buffers, { ...params, m0: g0 * TM * WGM },
+      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
   }
   if (splits === 1) return c;
   const sums = columnSums(c, splits, M * N);

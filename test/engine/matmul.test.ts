@@ -24,8 +24,10 @@ const transposes = [[false, false], [true, false], [false, true], [true, true]] 
 const tag = (tA: boolean, tB: boolean) => `${tA ? 'A^T' : 'A'} x ${tB ? 'B^T' : 'B'}`;
 
 for (const kind of ['cpu', 'gpu'] as const) {
-  // Odd sizes off every tile edge, batch 1, and a long K with a small output (split into slices).
-  for (const [M, K, N] of [[1, 1, 1], [3, 17, 5], [17, 33, 3], [65, 127, 33], [1, 64, 127], [127, 3, 1], [5, 4099, 7], [33, 2500, 65]]) {
+  // Odd sizes off every tile edge, batch 1, and a long K with a small output (split into slices);
+  // M or N % 4 == 0 (vec4 loads and stores) with partial blocks, in one slice and split.
+  for (const [M, K, N] of [[1, 1, 1], [3, 17, 5], [17, 33, 3], [65, 127, 33], [1, 64, 127], [127, 3, 1], [5, 4099, 7], [33, 2500, 65],
+    [1, 3, 8], [65, 127, 36], [7, 4099, 20], [36, 33, 12], [12, 4099, 20]]) {
     test(`[${kind} tiles] gemm ${M}x${K}x${N}, all transposes, matches float64`, withTuning(tuningFor(kind), async () => {
       for (const [tA, tB] of transposes) {
         const a = randomArray(rng, M * K), b = randomArray(rng, K * N);
