@@ -35,6 +35,8 @@ export class Device {
   readonly hasTimestamps: boolean;
   /** Set when the device is lost or destroyed; every later use fails with this reason. */
   lostReason: string | null = null;
+  /** The first validation or out-of-memory error Dawn reported since the last check. */
+  private gpuError: string | null = null;
   private readonly navigatorGpu: GPU; // kept reachable: Dawn aborts if it is collected
   private readonly destroyHooks: Array<() => void> = [];
 
@@ -50,6 +52,11 @@ export class Device {
     this.features = new Set(gpu.features as unknown as Iterable<string>);
     this.hasTimestamps = this.features.has('timestamp-query');
     gpu.lost.then((l) => { this.lostReason ??= `device lost (${l.reason}): ${l.message}`; });
+    // Dawn names the pipeline, bind group or buffer (kernel labels) in its messages.
+    gpu.onuncapturederror = (ev) => {
+      const kind = ev.error instanceof GPUOutOfMemoryError ? 'out of GPU memory' : 'GPU validation error';
+      this.gpuError ??= `${kind}: ${ev.error.message}`;
+    };
   }
 
   static async create(options: DeviceOptions = {}): Promise<Device> {
@@ -80,20 +87,11 @@ export class Device {
     return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
   }
 
-  /** Runs `fn` and turns any validation or out-of-memory error it raised into an exception naming `what`. */
-  async checked<T>(what: string, fn: () => T): Promise<T> {
-    this.gpu.pushErrorScope('out-of-memory');
-    this.gpu.pushErrorScope('validation');
-    const result = fn();
-    const validation = await this.gpu.popErrorScope();
-    const oom = await this.gpu.popErrorScope();
-    const err = validation ?? oom;
-    if (err) throw new DeviceError(`${what}: ${err === oom ? 'out of GPU memory' : 'validation error'}: ${err.message}`);
-    return result;
-  }
-
+  /** Throws for a lost device, or once for an error Dawn reported about earlier work. */
   assertAlive(): void {
     if (this.lostReason) throw new DeviceError(this.lostReason);
+    const err = this.gpuError;
+    if (err) { this.gpuError = null; throw new DeviceError(err); }
   }
 
   onDestroy(hook: () => void): void {

@@ -100,7 +100,10 @@ export class Tensor {
 
   async toArray(): Promise<Float32Array> {
     if (this.size === 0) return new Float32Array(0);
-    return new Float32Array(await runtime().queue.read(this.buffer, this.size * 4));
+    const rt = runtime();
+    const data = new Float32Array(await rt.queue.read(this.buffer, this.size * 4));
+    rt.device.assertAlive();   // results of work that Dawn rejected are not results
+    return data;
   }
 
   async item(): Promise<number> {
