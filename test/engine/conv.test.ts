@@ -2,38 +2,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d } from '../../engine/ops/conv.js';
 import { Random } from '../../engine/random.js';
-import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import { Tensor } from '../../engine/tensor.js';
 import { tuningFor } from '../../engine/tuning.js';
 import '../../engine/autograd.js';
-import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
-import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
+import { engine } from '../helpers.js';
+import { checkConvOp } from './conv_check.js';
+import type { ConvGeometry } from '../reference/conv.js';
 
 const rt = await engine();
 const rng = new Random(2);
 
-/** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
-const f32 = (n: number) => Float64Array.from(Float32Array.from(randomArray(rng, n)));
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 async function check(g: ConvGeometry, numeric: boolean): Promise<void> {
-  const xShape = [g.n, g.h, g.w, g.cin], wShape = [g.kh, g.kw, g.cin, g.cout], yShape = outputShape(g);
-  const x = f32(size(xShape)), w = f32(size(wShape)), gy = f32(size(yShape));
-  const tx = Tensor.fromArray(x, xShape, true), tw = Tensor.fromArray(w, wShape, true);
-  await tidyAsync(async () => {
-    const y = conv2d(tx, tw, { stride: g.stride as 1 | 2, padding: g.padding });
-    assert.equal(y.shape, yShape);
-    assertClose(await y.toArray(), convRef(g, x, w), 'forward', 1e-4, 1e-4);
-    y.backward(Tensor.fromArray(gy, yShape));   // loss = sum(gy * y)
-  });
-  const dx = await tx.grad!.toArray(), dw = await tw.grad!.toArray();
-  const ref = convBackwardRef(g, x, w, gy);
-  assertClose(dx, ref.dx, 'dx', 1e-4, 1e-4);
-  assertClose(dw, ref.dw, 'dw', 1e-4, 3e-4);
-  if (numeric) {
-    assertClose(dx, numericGrad((v) => dot(gy, convRef(g, v, w)), x), 'dx (finite differences)', 1e-3, 1e-3);
-    assertClose(dw, numericGrad((v) => dot(gy, convRef(g, x, v)), w), 'dw (finite differences)', 1e-3, 1e-3);
-  }
-  for (const t of [tx, tw, tx.grad!, tw.grad!]) t.dispose();
+  await checkConvOp(rng, g, [g.kh, g.kw, g.cin, g.cout], (x, w) => conv2d(x, w, { stride: g.stride as 1 | 2, padding: g.padding }), numeric,
+    { forward: 1e-4, dx: 1e-4, dw: 3e-4, numeric: 1e-3 });
 }
 
 const cases: Array<[string, ConvGeometry, boolean]> = [

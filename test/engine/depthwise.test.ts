@@ -2,41 +2,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { depthwiseConv2d } from '../../engine/ops/depthwise.js';
 import { Random } from '../../engine/random.js';
-import { Tensor, tidyAsync } from '../../engine/tensor.js';
+import { Tensor } from '../../engine/tensor.js';
 import { tuningFor } from '../../engine/tuning.js';
 import '../../engine/autograd.js';
-import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
-import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
+import { engine } from '../helpers.js';
+import { checkConvOp } from './conv_check.js';
+import type { ConvGeometry } from '../reference/conv.js';
 
 const rt = await engine();
 const rng = new Random(3);
-
-/** Float32 values, so that the float64 reference sees exactly what the GPU sees. */
-const f32 = (n: number) => Float64Array.from(Float32Array.from(randomArray(rng, n)));
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 interface Case { n: number; h: number; w: number; c: number; k: number; stride: 1 | 2; padding?: number; numeric?: boolean }
 
 async function check({ n, h, w: wd, c, k, stride, padding = (k - 1) / 2, numeric = false }: Case): Promise<void> {
   const g: ConvGeometry = { n, h, w: wd, cin: c, cout: c, kh: k, kw: k, stride, padding, depthwise: true };
-  const xShape = [n, h, wd, c], wShape = [k, k, c], yShape = outputShape(g);
-  const x = f32(size(xShape)), w = f32(size(wShape)), gy = f32(size(yShape));
-  const tx = Tensor.fromArray(x, xShape, true), tw = Tensor.fromArray(w, wShape, true);
-  await tidyAsync(async () => {
-    const y = depthwiseConv2d(tx, tw, { stride, padding });
-    assert.equal(y.shape, yShape);
-    assertClose(await y.toArray(), convRef(g, x, w), 'forward', 1e-4, 1e-5);
-    y.backward(Tensor.fromArray(gy, yShape));   // loss = sum(gy * y)
-  });
-  const dx = await tx.grad!.toArray(), dw = await tw.grad!.toArray();
-  const ref = convBackwardRef(g, x, w, gy);
-  assertClose(dx, ref.dx, 'dx', 1e-4, 1e-5);
-  assertClose(dw, ref.dw, 'dw', 1e-4, 1e-4);
-  if (numeric) {
-    assertClose(dx, numericGrad((v) => dot(gy, convRef(g, v, w)), x), 'dx (finite differences)', 1e-3, 1e-4);
-    assertClose(dw, numericGrad((v) => dot(gy, convRef(g, x, v)), w), 'dw (finite differences)', 1e-3, 1e-4);
-  }
-  for (const t of [tx, tw, tx.grad!, tw.grad!]) t.dispose();
+  await checkConvOp(rng, g, [k, k, c], (x, w) => depthwiseConv2d(x, w, { stride, padding }), numeric,
+    { forward: 1e-5, dx: 1e-5, dw: 1e-4, numeric: 1e-4 });
 }
 
 const cases: Case[] = [
