@@ -112,10 +112,13 @@ function blockWidth(N: number): { TN: number; WGN: number } {
  */
 function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number]): Tensor {
   const rt = runtime();
-  const { WG, TM } = rt.tuning.matmul;
+  const { WG } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
   const { TN, WGN } = blockWidth(N);
   const WGM = WG / WGN;
+  // Fewer rows than a workgroup's blocks span (a weight gradient of 16 channels): shorter blocks
+  // keep every lane on real rows (lanes past M would load and multiply for nothing).
+  const TM = Math.min(rt.tuning.matmul.TM, 4 * Math.ceil(M / WGM / 4));
   const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
   const groups = colGroups * rowGroups;
   const wanted = groups >= minGroups ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
