@@ -6,7 +6,6 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
-import '../engine/autograd.js';
 import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
