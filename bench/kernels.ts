@@ -14,6 +14,7 @@ import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.
 import { Module, Sequential } from '../engine/nn/module.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
+import { median } from '../nas/metrics.js';
 import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import '../engine/autograd.js';
@@ -24,8 +25,6 @@ const PEERS = JSON.parse(readFileSync(join(here, '../../bench/peers.json'), 'utf
 
 export interface Timing { median_ms: number; min_ms: number; wall_median_ms: number; timer: 'gpu-timestamps' | 'queue-completion' }
 export interface KernelResult extends Timing { name: string; id: string; gflops?: number; gbytes_per_s?: number; images_per_s?: number; torch_ms?: number; vs_torch?: number; tfjs_ms?: number; vs_tfjs?: number }
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 /** Times `step` (which records GPU work, and may read results back) `runs` times after `warmup`. */
 export async function timeIt(step: () => void | Promise<void>, warmup: number, runs: number): Promise<Timing> {

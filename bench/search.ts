@@ -5,13 +5,12 @@ import { runtime } from '../engine/runtime.js';
 import type { Config } from '../nas/config.js';
 import type { ResolvedCosts } from '../nas/cost_chain.js';
 import type { Batch } from '../nas/data/loader.js';
+import { median } from '../nas/metrics.js';
 import { SearchModel, type Phase } from '../nas/search_step.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { Row } from './report.js';
 
 export const SEARCH_BENCH_COLUMNS = ['step', 'policy', 'batch', 'median ms', 'images/s', 'peak MiB', 'dispatches'];
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 export async function benchSearch(cfg: Config, space: SearchSpace, costs: ResolvedCosts, o: { steps: number; warmup: number }): Promise<Row[]> {
   const rt = runtime(), rng = new Random(0);

@@ -45,9 +45,9 @@ export class DerivedNet extends Module {
   forward(x: Tensor): Tensor { return this.body.forward(x); }
 }
 
-/** The derived model of a net_config at a config's input shape, train_params.num_classes and BN settings. */
-export function derivedFor(net: NetConfig, cfg: Config, rng: Random): DerivedNet {
-  const s = archShapeOf(cfg, cfg.train_params.num_classes);
+/** The derived model of a net_config at a config's input shape and BN settings, with `classes` outputs (default train_params.num_classes). */
+export function derivedFor(net: NetConfig, cfg: Config, rng: Random, classes = cfg.train_params.num_classes): DerivedNet {
+  const s = archShapeOf(cfg, classes);
   return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng);
 }
 

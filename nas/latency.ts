@@ -8,6 +8,7 @@ import { Random } from '../engine/random.js';
 import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import { candidateModule } from './candidates.js';
+import { median } from './metrics.js';
 import type { OpDesc } from './ops.js';
 
 /** The module an op description stands for (weights random: latency does not depend on them). */
@@ -38,9 +39,7 @@ export async function timeForward(forward: () => void, runs: number, warmup: num
     if (gpu === null) { await q.sync(); timer = 'queue-completion'; }
     ms.push(gpu ?? performance.now() - t0);
   }
-  ms.sort((a, b) => a - b);
-  const mid = ms.length >> 1;
-  return { median: ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2, spread: ms[ms.length - 1] - ms[0], runs, timer };
+  return { median: median(ms), spread: Math.max(...ms) - Math.min(...ms), runs, timer };
 }
 
 /** Times one op description with a random input of its shape. */

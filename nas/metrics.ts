@@ -1,4 +1,4 @@
-// Accuracy from logits read back to the host, and running means for logging.
+// Accuracy from logits read back to the host, running means for logging, and the median of timings.
 
 /** Counts of labels among the top 1 and top 5 logits of each row (ties resolved by lower index). */
 export function topk(logits: Float32Array, labels: ArrayLike<number>, classes: number): { top1: number; top5: number } {
@@ -26,4 +26,10 @@ export function addToMeter(m: Meter, batch: number, loss: number, acc: { top1: n
 export function meterMeans(m: Meter): { loss: number; top1: number; top5: number; cost: number } {
   const n = Math.max(m.n, 1);
   return { loss: m.loss / n, top1: (100 * m.top1) / n, top5: (100 * m.top5) / n, cost: m.cost / Math.max(m.steps, 1) };
+}
+
+/** The median of a list (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

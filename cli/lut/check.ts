@@ -6,7 +6,7 @@ import { destroy, init } from '../../engine/runtime.js';
 import { Tensor } from '../../engine/tensor.js';
 import { archShapeOf } from '../../nas/arch_summary.js';
 import { opsTableCost, readCostTable } from '../../nas/cost_table.js';
-import { DerivedNet, derivedBn } from '../../nas/derived.js';
+import { derivedFor } from '../../nas/derived.js';
 import { timeForward } from '../../nas/latency.js';
 import { archOps, formatArch, readNetConfig } from '../../nas/net_config.js';
 import { configFrom, fmt, jsonOption, withConfig } from '../options.js';
@@ -27,7 +27,7 @@ export async function handler(a: { config?: string; set: string[]; table: string
   const rt = await init();
   try {
     const rng = new Random(0);
-    const model = new DerivedNet(net, { inChannels: shape.inChannels, classes: shape.classes, stemStride: shape.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng).eval();
+    const model = derivedFor(net, cfg, rng, shape.classes).eval();   // the table's classifier
     const x = Tensor.randn([table.batch, shape.inputSize, shape.inputSize, shape.inChannels], rng);
     const measured = await timeForward(() => model.forward(x), a.runs, 3);
     const out = { arch: formatArch(net), device: rt.device.info.description, table_device: table.device, batch: table.batch, predicted_ms: predicted.total, measured_ms: measured.median, spread_ms: measured.spread, ratio: measured.median / predicted.total, timer: measured.timer };

@@ -11,7 +11,7 @@ import { mapArchParams } from '../../nas/arch_params.js';
 import { archShapeOf, summarizeArch } from '../../nas/arch_summary.js';
 import { loadConfig } from '../../nas/config.js';
 import { deriveArch } from '../../nas/derive.js';
-import { DerivedNet, derivedBn } from '../../nas/derived.js';
+import { derivedFor } from '../../nas/derived.js';
 import { formatArch } from '../../nas/net_config.js';
 import { buildSpace } from '../../nas/space.js';
 import { engine } from '../helpers.js';
@@ -37,7 +37,7 @@ for (const [name, file, sets, count] of cases) {
     for (let k = 0; k < count; k++) {
       const params = mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => rng.normal()));
       const { net } = deriveArch(space, params);
-      const model = new DerivedNet(net, { inChannels: shape.inChannels, classes: shape.classes, stemStride: shape.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng);
+      const model = derivedFor(net, cfg, rng);
       const counted = summarizeArch(net, cfg).params;
       const held = model.parameters().reduce((a, p) => a + p.size, 0);
       // RES_Net's fixed 32-wide stem is outside the counting formulas' entries (spec 5.5).
