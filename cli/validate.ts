@@ -16,7 +16,7 @@ export const builder = (y: Argv) => y
   .option('weights', { type: 'string', describe: 'weights file instead of the run\'s best (a model file or a retrain checkpoint)' })
   .option('table', { type: 'string', describe: 'keyed latency table (densenas lut build); default: the run\'s own, if any' })
   .option('batch', { type: 'number', describe: 'evaluation batch (default: the config\'s data.batch_size)' })
-  .option('runs', { type: 'number', default: 10, describe: 'timed forward passes' })
+  .option('runs', { type: 'number', default: 40, describe: 'timed forward passes (the fastest is the latency)' })
   .option('json', jsonOption);
 
 export async function handler(a: { run: string; data: string; weights?: string; table?: string; batch?: number; runs: number; json: boolean }): Promise<void> {
@@ -38,8 +38,8 @@ export async function handler(a: { run: string; data: string; weights?: string; 
     console.log(`images/s     ${fmt(r.images_per_s, 0)} (evaluation, data loading included)`);
     console.log(`params       ${fmt(r.params / 1e6)} M`);
     console.log(`mult-adds    ${fmt(r.madds / 1e6, 2)} M`);
-    console.log(`latency      ${fmt(l.median_ms)} ms +- ${fmt(l.spread_ms / 2)} at batch ${l.batch} on ${out.device} (${l.timer})`);
-    if (l.predicted_ms !== null) console.log(`predicted    ${fmt(l.predicted_ms)} ms by the table from ${l.table_device}: measured/predicted ${fmt(l.median_ms / l.predicted_ms)}`);
+    console.log(`latency      ${fmt(l.min_ms)} ms (fastest run; median ${fmt(l.median_ms)}) at batch ${l.batch} on ${out.device} (${l.timer})`);
+    if (l.predicted_ms !== null) console.log(`predicted    ${fmt(l.predicted_ms)} ms by the table from ${l.table_device}: measured/predicted ${fmt(l.min_ms / l.predicted_ms)}`);
   } finally {
     destroy();
   }

@@ -117,7 +117,7 @@ export class CommandQueue {
   }
 
   /** Copies `bytes` bytes of `src` into a new ArrayBuffer once the GPU has produced them. */
-  async read(src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+  async read(src: GPUBuffer, bytes: number, offset = 0, idleMs = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.stagingBuffer(size);
     this.endPass().copyBufferToBuffer(src, offset, staging, 0, size);
@@ -125,9 +125,11 @@ export class CommandQueue {
     this.flush();
     const t0 = performance.now();
     // Dawn's promise wait spins a JavaScript thread that a software adapter needs: sleep
-    // through most of the expected work first, then let it spin for the rest.
+    // through most of the expected work first (or `idleMs` where the caller knows better),
+    // then let it spin for the rest.
     const expectMs = pending * this.msPerDispatch;
-    if (expectMs > 2) await new Promise((r) => setTimeout(r, expectMs * 0.8));
+    const sleepMs = Math.max(expectMs > 2 ? expectMs * 0.8 : 0, idleMs);
+    if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
     await staging.mapAsync(GPUMapMode.READ, 0, size);
     if (pending > 16) this.msPerDispatch = 0.5 * this.msPerDispatch + 0.5 * (performance.now() - t0) / pending;
     this.unsynced = 0;
@@ -153,8 +155,10 @@ export class CommandQueue {
   /**
    * Runs `fn` with every dispatch it records timed by GPU timestamps, and returns the GPU time
    * in milliseconds from the first dispatch to the last (null without timestamp queries).
+   * `idleMs`: sleep that long before waiting, so that the wait's spinning thread does not
+   * compete with a software adapter for the cores while the timed work runs.
    */
-  async timeGpu(fn: () => void | Promise<void>): Promise<number | null> {
+  async timeGpu(fn: () => void | Promise<void>, idleMs = 0): Promise<number | null> {
     if (!this.hasTimestamps) { await fn(); await this.sync(); return null; }
     this.flush();
     const set = this.device.createQuerySet({ type: 'timestamp', count: 2 * TIMESTAMP_PAIRS });
@@ -166,7 +170,7 @@ export class CommandQueue {
       const resolved = this.device.createBuffer({ size: 16 * pairs, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
       this.endPass().resolveQuerySet(set, 0, 2 * pairs, resolved, 0);
       this.timing = null;
-      const t = new BigInt64Array(await this.read(resolved, 16 * pairs));
+      const t = new BigInt64Array(await this.read(resolved, 16 * pairs, 0, idleMs));
       resolved.destroy();
       if (pairs >= TIMESTAMP_PAIRS) return null;
       return Number(t[2 * pairs - 1] - t[0]) / 1e6;

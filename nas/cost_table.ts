@@ -1,6 +1,8 @@
 // Cost tables keyed by op description (nas/ops.ts), stored as JSON:
 //   {"format": "densenas-cost-table/1", "kind": "latency" | "flops", "units": "ms",
-//    "device": "...", "batch": 32, "entries": {"<op key>": cost, ...}, "spread": {"<op key>": ...}}
+//    "device": "...", "batch": 32, "entries": {"<op key>": cost, ...}, "spread": {"<op key>": ...},
+//    "calibration": {"scale": s, "ratios": [...]}}
+// A calibrated table's costs are its entries times `scale` (see nas/latency.ts calibrateTable).
 // A table resolves to any space built from a config by looking up the key of every position;
 // the original positional tables (spec 3.1) are imported by walking them beside the space.
 import { existsSync } from 'node:fs';
@@ -22,6 +24,14 @@ export interface CostTable {
   entries: Record<string, number>;
   /** Optional spread of each measurement (same units), e.g. the interquartile range. */
   spread?: Record<string, number>;
+  /** Optional factor on every entry, fitted to whole networks: measured / predicted of each. */
+  calibration?: { scale: number; ratios: number[] };
+}
+
+/** The cost of one op key (scaled by the table's calibration), undefined when missing. */
+export function tableCost(table: CostTable, key: string): number | undefined {
+  const v = table.entries[key];
+  return v === undefined ? undefined : v * (table.calibration?.scale ?? 1);
 }
 
 /** Something at every cost position of a space, in the layout of ResolvedCosts. */
@@ -81,7 +91,7 @@ export function applySkipReg(space: SearchSpace, costs: ResolvedCosts): void {
 export function resolveCosts(space: SearchSpace, table: CostTable, opts: { skipReg?: boolean } = {}): { costs: ResolvedCosts; missing: string[] } {
   const missing = new Set<string>();
   const costs = mapSites(spaceSites(space, table.batch), (d) => {
-    const key = opKey(d), v = table.entries[key];
+    const key = opKey(d), v = tableCost(table, key);
     if (v === undefined) missing.add(key);
     return v ?? NaN;
   });
@@ -101,7 +111,7 @@ export function opsTableCost(ops: OpDesc[], table: CostTable): { total: number; 
   let total = 0;
   const missing: string[] = [];
   for (const d of ops) {
-    const v = table.entries[opKey({ ...d, batch: table.batch })];
+    const v = tableCost(table, opKey({ ...d, batch: table.batch }));
     if (v === undefined) missing.push(opKey({ ...d, batch: table.batch }));
     else total += v;
   }
@@ -215,6 +225,10 @@ export function checkCostTable(data: unknown, source: string): CostTable {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${f} key '${k}': expected a number >= 0, got ${JSON.stringify(v)}`);
     }
   }
+  if (t.calibration !== undefined) {
+    const c = t.calibration as Record<string, unknown> | null;
+    if (!c || typeof c.scale !== 'number' || !(c.scale > 0) || !Array.isArray(c.ratios)) fail('field calibration must be {"scale": number > 0, "ratios": [numbers]}');
+  }
   return t as unknown as CostTable;
 }
 
@@ -271,7 +285,7 @@ export function costsFromFile(path: string, space: SearchSpace, opts: { skipReg:
 
 // ---- building -----------------------------------------------------------------------------
 
-export type Measure = (d: OpDesc) => Promise<{ median: number; spread: number }>;
+export type Measure = (d: OpDesc) => Promise<{ value: number; spread: number }>;
 
 /**
  * Measures every op description missing from the table at `path` (all of them when it does not
@@ -294,7 +308,8 @@ export async function buildCostTable(
     if (d.batch !== o.batch) throw new Error(`op ${key}: batch differs from the table's batch ${o.batch}`);
     if (table.entries[key] === undefined) {
       const r = await measure(d);
-      table.entries[key] = r.median;
+      delete table.calibration; // fitted to the entries before this one
+      table.entries[key] = r.value;
       table.spread[key] = r.spread;
       writeCostTable(o.path, table);
     }

@@ -106,7 +106,7 @@ export interface Validation {
   source: string; folded: boolean; weights: string; images: number;
   top1: number; top5: number; loss: number; images_per_s: number;
   params: number; madds: number;
-  latency: { batch: number; median_ms: number; spread_ms: number; timer: Timing['timer']; predicted_ms: number | null; table_device: string | null };
+  latency: { batch: number; min_ms: number; median_ms: number; spread_ms: number; timer: Timing['timer']; predicted_ms: number | null; table_device: string | null };
 }
 
 /** Evaluates `t` on the loader, counts it and times its forward pass at the table's batch (else 32). */
@@ -123,6 +123,6 @@ export async function validate(t: Trained, loader: Loader, o: { table?: CostTabl
     source: t.source, folded: t.folded, weights: t.weights, images: ev.images,
     top1: ev.top1, top5: ev.top5, loss: ev.loss, images_per_s: ev.imagesPerS,
     params: s.params, madds: s.madds,
-    latency: { batch, median_ms: timing.median, spread_ms: timing.spread, timer: timing.timer, predicted_ms: s.cost, table_device: table?.device ?? null },
+    latency: { batch, min_ms: timing.min, median_ms: timing.median, spread_ms: timing.spread, timer: timing.timer, predicted_ms: s.cost, table_device: table?.device ?? null },
   };
 }

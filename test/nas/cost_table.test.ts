@@ -103,13 +103,19 @@ test('keyed table resolves to any space and lists missing keys', () => {
   // skip_reg replaces a skip cost by the layer's first op / 10
   const reg = resolveCosts(mbv2, { ...table, entries: { ...entries, [opKey(descs[5])]: 1 } }, { skipReg: true }).costs;
   assert.is(reg.stack[3][2][6], reg.stack[3][2][0] / 10);
+  // a calibrated table scales every cost, along the space and along a derived architecture
+  const cal = { ...table, entries: { ...entries, [opKey(descs[5])]: 1 }, calibration: { scale: 0.8, ratios: [0.8] } };
+  const scaled = resolveCosts(mbv2, cal).costs;
+  assert.is(scaled.head[2][1][3], 0.8 * entries[opKey({ op: 'mbconv_k5_t6', cin: 24, cout: 40, in: 56, stride: 2, batch: 8 })]);
+  const ops = descs.slice(0, 7);
+  assert.ok(Math.abs(opsTableCost(ops, cal).total - 0.8 * opsTableCost(ops, { ...cal, calibration: undefined }).total) < 1e-9);
 });
 
 test('builder measures only what is missing, reports progress, resumes, writes valid JSON', async () => {
   const path = join(dir, 'lut.json');
   const descs = spaceOpDescs(res, 4);
   const measured: string[] = [];
-  const measure = async (d: (typeof descs)[0]) => { measured.push(opKey(d)); if (measured.length === 10 && !existsSync(join(dir, 'stop'))) { writeFileSync(join(dir, 'stop'), ''); throw new Error('interrupted'); } return { median: d.cin / 100, spread: 0.01 }; };
+  const measure = async (d: (typeof descs)[0]) => { measured.push(opKey(d)); if (measured.length === 10 && !existsSync(join(dir, 'stop'))) { writeFileSync(join(dir, 'stop'), ''); throw new Error('interrupted'); } return { value: d.cin / 100, spread: 0.01 }; };
   const meta = { path, kind: 'latency' as const, units: 'ms', device: 'fake', batch: 4 };
   await buildCostTable(descs, measure, meta).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'interrupted'));
   assert.is(Object.keys(readCostTable(path).entries).length, 9);   // written after each measurement
@@ -119,6 +125,11 @@ test('builder measures only what is missing, reports progress, resumes, writes v
   assert.equal(progress, descs.map((_, i) => i + 1));
   assert.equal(readCostTable(path), table);
   assert.equal(resolveCosts(res, table).missing, []);
+  // a calibration no longer holds once an entry is measured after it
+  const partial = readCostTable(path);
+  delete partial.entries[opKey(descs[0])];
+  writeCostTable(path, { ...partial, calibration: { scale: 0.9, ratios: [0.9] } });
+  assert.is((await buildCostTable(descs, measure, meta)).calibration, undefined);
   await buildCostTable(descs, measure, { ...meta, device: 'other' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, 'cannot resume, its device is "fake"'));
 });
 
@@ -130,6 +141,7 @@ test('malformed table files name the file and field', () => {
     [{ ...base, kind: 'energy' }, 'field kind must be "latency" or "flops"'],
     [{ ...base, entries: { 'conv1_1|cin=4|cout=8|in=7|s=1|b=3': 1 } }, "entries key 'conv1_1|cin=4|cout=8|in=7|s=1|b=3': batch differs from the table's batch 2"],
     [{ ...base, entries: { 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': -1 } }, "entries key 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': expected a number >= 0, got -1"],
+    [{ ...base, calibration: { scale: 0 } }, 'field calibration must be {"scale": number > 0, "ratios": [numbers]}'],
   ];
   for (const [obj, msg] of cases) {
     writeCostTable(p, obj as CostTable);

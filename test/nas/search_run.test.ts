@@ -24,7 +24,7 @@ const ok = (r: { code: number | null; stderr: string }, what: string) => assert.
 
 test('import a slice of Fashion-MNIST and build a latency table for a tiny space on this adapter', async () => {
   ok(await runCli(['data', 'fashion-mnist', '--out', data, '--format', 'lmdb', '--limit', '400']), 'import');
-  ok(await runCli(['lut', 'build', '--config', QUICK_CFG, ...tiny, '--out', table, '--batch', '32', '--runs', '2', '--warmup', '1']), 'lut build');
+  ok(await runCli(['lut', 'build', '--config', QUICK_CFG, ...tiny, '--out', table, '--batch', '32', '--runs', '2', '--warmup', '1', '--calibrate', '3']), 'lut build');
   const t = readCostTable(table);
   const space = buildSpace(loadConfig([QUICK_CFG], tiny.filter((_, i) => i % 2 === 1)));
   const keys = spaceOpDescs(space, 32).map(opKey);
@@ -35,6 +35,11 @@ test('import a slice of Fashion-MNIST and build a latency table for a tiny space
   }
   assert.match(t.device, /\w/);
   assert.is(t.batch, 32);
+  // scaled by the middle of three whole networks' measured / predicted
+  const r = t.calibration!.ratios;
+  assert.is(r.length, 3);
+  for (const x of r) assert.ok(x > 0.1 && x < 10, `measured / predicted ${x}`);
+  assert.is(t.calibration!.scale, [...r].sort((a, b) => a - b)[1]);
 });
 
 const search = (out: string, extra: string[] = [], images = data) => ['search', '--config', QUICK_CFG, '--data', images, '--table', table, '--out', out, ...tiny, ...extra];
