@@ -14,7 +14,7 @@ import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.
 import { Module, Sequential } from '../engine/nn/module.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
-import { median } from '../nas/metrics.js';
+import { timeRuns } from '../engine/timing.js';
 import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import '../engine/autograd.js';
@@ -26,20 +26,10 @@ const PEERS = JSON.parse(readFileSync(join(here, '../../bench/peers.json'), 'utf
 export interface Timing { median_ms: number; min_ms: number; wall_median_ms: number; timer: 'gpu-timestamps' | 'queue-completion' }
 export interface KernelResult extends Timing { name: string; id: string; gflops?: number; gbytes_per_s?: number; images_per_s?: number; torch_ms?: number; vs_torch?: number; tfjs_ms?: number; vs_tfjs?: number }
 
-/** Times `step` (which records GPU work, and may read results back) `runs` times after `warmup`. */
+/** Times `step` `runs` times after `warmup` (engine/timing.ts), in the JSON's field names. */
 export async function timeIt(step: () => void | Promise<void>, warmup: number, runs: number): Promise<Timing> {
-  const q = runtime().queue;
-  for (let i = 0; i < warmup; i++) { await step(); await q.sync(); }
-  const gpu: number[] = [], wall: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const g = await q.timeGpu(step);
-    await q.sync();
-    wall.push(performance.now() - t0);
-    if (g) gpu.push(g);   // null without timestamps; 0 when the step ran no compute pass (a copy)
-  }
-  const use = gpu.length === runs ? gpu : wall;
-  return { median_ms: median(use), min_ms: Math.min(...use), wall_median_ms: median(wall), timer: use === gpu ? 'gpu-timestamps' : 'queue-completion' };
+  const t = await timeRuns(step, runs, warmup);
+  return { median_ms: t.median, min_ms: t.min, wall_median_ms: t.wallMedian, timer: t.timer };
 }
 
 /** The W5 network: stem conv-BN-ReLU6, the listed MBConv blocks, global pool, linear head. */

@@ -1,15 +1,14 @@
 // Latency on this device: each op description of a cost table built as an engine module and
-// timed in eval mode without gradients (as the original's latency_measure_fw, BN not folded),
-// by GPU timestamps where the adapter has them, else by queue completion; warm-up discarded.
-// Latency is the fastest of the timed runs: on a shared machine interference only adds time,
-// and the median of one network wandered by a third between sittings here while the minimum
-// kept within a few per cent.
+// timed in eval mode without gradients (as the original's latency_measure_fw, BN not folded)
+// by engine/timing.ts. Latency is the fastest of the timed runs: on a shared machine
+// interference only adds time, and the median of one network wandered by a third between
+// sittings here while the minimum kept within a few per cent.
 import { BatchNorm2d, Conv2d, Linear } from '../engine/nn/layers.js';
 import { MBConv } from '../engine/nn/blocks.js';
 import { Module, Sequential } from '../engine/nn/module.js';
 import { Random } from '../engine/random.js';
-import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
+import { timeRuns, type Timing } from '../engine/timing.js';
 import { mapArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
 import { candidateModule } from './candidates.js';
@@ -17,9 +16,9 @@ import type { Config } from './config.js';
 import type { CostTable } from './cost_table.js';
 import { deriveArch } from './derive.js';
 import { derivedFor } from './derived.js';
-import type { SearchSpace } from './space.js';
 import { median } from './metrics.js';
 import type { OpDesc } from './ops.js';
+import type { SearchSpace } from './space.js';
 
 /** The module an op description stands for (weights random: latency does not depend on them). */
 export function opModule(d: OpDesc, rng: Random, bn: { eps: number; momentum: number }): Module {
@@ -33,28 +32,9 @@ export function opModule(d: OpDesc, rng: Random, bn: { eps: number; momentum: nu
   }
 }
 
-export interface Timing { min: number; median: number; spread: number; runs: number; timer: 'gpu-timestamps' | 'queue-completion' }
-
-/** Minimum, median and (max - min) in milliseconds of `forward` over `runs` runs after `warmup`. */
-export async function timeForward(forward: () => void, runs: number, warmup: number): Promise<Timing> {
-  const q = runtime().queue;
-  const once = () => noGrad(() => tidy(() => { forward(); }));
-  for (let i = 0; i < warmup; i++) once();
-  await q.sync();
-  // One more run by the clock sets how long each timed run sleeps before its wait (see timeGpu).
-  const w0 = performance.now();
-  once();
-  await q.sync();
-  const idleMs = 1.5 * (performance.now() - w0) + 1;
-  const ms: number[] = [];
-  let timer: Timing['timer'] = 'gpu-timestamps';
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const gpu = await q.timeGpu(once, idleMs);
-    if (gpu === null) { await q.sync(); timer = 'queue-completion'; }
-    ms.push(gpu ?? performance.now() - t0);
-  }
-  return { min: Math.min(...ms), median: median(ms), spread: Math.max(...ms) - Math.min(...ms), runs, timer };
+/** Times a no-grad forward pass (see engine/timing.ts). */
+export function timeForward(forward: () => void, runs: number, warmup: number): Promise<Timing> {
+  return timeRuns(() => noGrad(() => tidy(() => { forward(); })), runs, warmup);
 }
 
 /**

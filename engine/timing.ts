@@ -1,0 +1,47 @@
+// Timing GPU work: repeated runs after warm-up, by GPU timestamps where the adapter offers them
+// (else by queue completion). Each timed run sleeps through the work before waiting for it: the
+// wait spins a JavaScript thread, which on a software adapter would take a core from the work.
+import { runtime } from './runtime.js';
+
+export interface Timing {
+  /** Fastest run (ms): interference on a shared machine only adds time. */
+  min: number;
+  median: number;
+  /** Slowest minus fastest (ms). */
+  spread: number;
+  /** Median wall-clock time of a run, waits and readbacks included (ms). */
+  wallMedian: number;
+  runs: number;
+  timer: 'gpu-timestamps' | 'queue-completion';
+}
+
+/** The median of a list (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Times `step` (which records GPU work and may read results back) `runs` times after `warmup`. */
+export async function timeRuns(step: () => void | Promise<void>, runs: number, warmup: number): Promise<Timing> {
+  const q = runtime().queue;
+  let lastWall = 0;
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    await step();
+    await q.sync();
+    lastWall = performance.now() - t0;
+  }
+  const gpu: number[] = [], wall: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const g = await q.timeGpu(step, 1.2 * lastWall);
+    await q.sync();
+    wall.push(performance.now() - t0);
+    if (g !== null) gpu.push(g);   // 0 when the step ran no compute pass (a copy)
+  }
+  const use = gpu.length === runs ? gpu : wall;
+  return {
+    min: Math.min(...use), median: median(use), spread: Math.max(...use) - Math.min(...use), wallMedian: median(wall),
+    runs, timer: use === gpu ? 'gpu-timestamps' : 'queue-completion',
+  };
+}
