@@ -61,7 +61,9 @@ export class Device {
 
   static async create(options: DeviceOptions = {}): Promise<Device> {
     process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
-    const navigatorGpu = create(options.dawnOptions ?? []);
+    // Dawn rounds timestamps to 65.5 us by default (a browser's privacy measure): too coarse for
+    // the kernels of a GPU, which then time as 0 or one step.
+    const navigatorGpu = create(['disable-dawn-features=timestamp_quantization', ...(options.dawnOptions ?? [])]);
     const adapter = await navigatorGpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
     if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
     const wanted: GPUFeatureName[] = ['timestamp-query'];

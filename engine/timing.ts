@@ -37,7 +37,7 @@ export async function timeRuns(step: () => void | Promise<void>, runs: number, w
     const g = await q.timeGpu(step, 1.2 * lastWall);
     await q.sync();
     wall.push(performance.now() - t0);
-    if (g !== null) gpu.push(g);   // 0 when the step ran no compute pass (a copy)
+    if (g) gpu.push(g);   // null without timestamps, 0 when the step ran no compute pass (a copy)
   }
   const use = gpu.length === runs ? gpu : wall;
   return {
