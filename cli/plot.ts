@@ -1,14 +1,19 @@
-// densenas plot: the plots of a search run directory (supernet with the derived path,
-// architecture weights over epochs, accuracy and cost curves) as SVG and PNG.
+// densenas plot: the plots of a run directory as SVG and PNG. A search run: supernet with the
+// derived path, architecture weights over epochs, accuracy and cost curves. A retrain run: its
+// training curves. Several retrain runs: one figure comparing their curves.
 import type { Argv } from 'yargs';
-import { writeRunPlots } from '../nas/plots/index.js';
+import { writeComparePlot, writeRunPlots } from '../nas/plots/index.js';
 
 export const command = 'plot';
-export const describe = 'draw a search run: supernet and derived path, architecture weights, curves (SVG and PNG)';
+export const describe = 'draw a run: a search (supernet and derived path, architecture weights, curves) or retrains (curves), SVG and PNG';
 export const builder = (y: Argv) => y
-  .option('run', { type: 'string', demandOption: true, describe: 'search run directory (densenas search --out)' })
-  .option('out', { type: 'string', describe: 'folder for the plots (default RUN/plots)' });
+  .option('run', { type: 'string', array: true, demandOption: true, describe: 'run directory (search or retrain); several retrain runs: one figure comparing them' })
+  .option('label', { type: 'string', array: true, describe: 'legend names of the runs (default: their folder names)' })
+  .option('out', { type: 'string', describe: 'folder for the plots (default RUN/plots; needed for several runs)' });
 
-export async function handler(a: { run: string; out?: string }): Promise<void> {
-  for (const f of await writeRunPlots(a.run, a.out)) console.log(f);
+export async function handler(a: { run: string[]; label?: string[]; out?: string }): Promise<void> {
+  if (a.run.length > 1 && !a.out) throw new Error('--out is needed to compare several runs');
+  if (a.label && a.label.length !== a.run.length) throw new Error(`--label: ${a.label.length} label(s) for ${a.run.length} run(s)`);
+  const files = a.run.length > 1 ? await writeComparePlot(a.run, a.out!, a.label) : await writeRunPlots(a.run[0], a.out);
+  for (const f of files) console.log(f);
 }

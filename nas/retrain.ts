@@ -1,7 +1,8 @@
 // Retraining a derived architecture (spec 6.1): SGD with the per-step cosine schedule (the first
 // step uses step 0, spec 4.3), label smoothing and the training augmentation on DIR/train, and
 // after every epoch an evaluation on DIR/test. The run directory holds config.yaml, net_config
-// (.json), metrics.jsonl, best/ (the weights of the best test top-1 and their net_config) and
+// (.json), metrics.jsonl, best/ (the weights of the best test top-1 and their net_config), plots/
+// (the training curves, redrawn every epoch) and
 // checkpoint.safetensors, the last checkpoint (every epoch end and on SIGINT/SIGTERM), from which
 // --resume continues exactly.
 import { mkdirSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { writeFileAtomic } from './io.js';
 import { addToMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, type NetConfig } from './net_config.js';
 import type { StepReporter } from './progress.js';
+import { writeRunPlots } from './plots/index.js';
 import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
 import { CosineSchedule } from './schedule.js';
 import { augmentConfigs, openTrainImages } from './search_data.js';
@@ -154,6 +156,7 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
       st.pos = { epoch: e + 1, batch: 0 };
       st.meter = newMeter();
       await save();
+      await writeRunPlots(o.out).catch((err) => reporter.line(`plots: ${(err as Error).message}`));
       if (stop.signal) {
         reporter.line(`checkpoint saved at the end of epoch ${e}: resume with --resume`);
         return { epochs: e + 1, best: st.best, interrupted: true };

@@ -29,7 +29,7 @@ export interface RunData {
 type Line = Record<string, unknown>;
 
 /** Non-blank lines of a JSON-lines file, each parsed to an object, with its 1-based line number. */
-function jsonLines(path: string, what: string): { line: number; rec: Line; text: string }[] {
+export function jsonLines(path: string, what: string): { line: number; rec: Line; text: string }[] {
   const out = [];
   const lines = readText(path, what).split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -46,10 +46,10 @@ function jsonLines(path: string, what: string): { line: number; rec: Line; text:
   return out;
 }
 
-const isEpoch = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+export const isEpoch = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+export const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
-function field<T>(rec: Line, key: string, ok: (v: unknown) => boolean, expected: string, where: string): T {
+export function field<T>(rec: Line, key: string, ok: (v: unknown) => boolean, expected: string, where: string): T {
   if (!ok(rec[key])) throw new Error(`${where}: field ${key} must be ${expected}, got ${JSON.stringify(rec[key]) ?? 'nothing'}`);
   return rec[key] as T;
 }

@@ -224,6 +224,43 @@ test('a corrupt or missing metrics line, a bad field and a missing file each giv
   assert.not.ok(existsSync(join(run, 'plots')), 'nothing written for a bad run');
 });
 
+// A retrain run: epoch lines with known train/test numbers (and step lines to skip).
+function writeRetrainDir(name: string, epochs: number, offset: number): string {
+  const run = join(dir, name);
+  mkdirSync(run, { recursive: true });
+  writeFileSync(join(run, 'net_config.json'), '{}');
+  const lines = Array.from({ length: epochs }, (_, e) => [
+    { kind: 'step', epoch: e, step: 0, loss: 9, top1: 1, lr: 0.1 },
+    { kind: 'epoch', epoch: e, lr: 0.1, train_loss: 1 - e / 10, train_top1: 50 + e + offset, test_loss: 0.9 - e / 10, test_top1: 60 + e + offset, test_top5: 99 },
+  ]).flat();
+  writeFileSync(join(run, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  return run;
+}
+
+test('a retrain run gets its training curves; several runs compare on one figure', async () => {
+  const a = writeRetrainDir('retrain-a', 4, 0), b = writeRetrainDir('retrain-b', 3, 5);
+  assert.equal(await writeRunPlots(a), [join(a, 'plots', 'retrain_curves.svg'), join(a, 'plots', 'retrain_curves.png')]);
+  const curve = (svg: string, label: string) => {
+    const c = all(svgOf(svg)).filter((e) => e.tag === 'polyline' && e.attrs['data-label'] === label);
+    assert.is(c.length, 2, `${label}: one line in each panel`);
+    return c.map((l) => l.attrs.points.split(' ').map((p) => p.split(',').map(Number)));
+  };
+  const [top1] = curve(join(a, 'plots', 'retrain_curves.svg'), `${a} test`);
+  assert.is(top1.length, 4);
+  // test top-1 rises by 1 a epoch: equal steps on the y axis, upwards in SVG coordinates
+  const dy = top1.slice(1).map((p, i) => p[1] - top1[i][1]);
+  for (const d of dy) assert.ok(Math.abs(d - dy[0]) < 0.02 && d < 0, `steps ${dy}`);
+  const out = join(dir, 'compare');
+  const r = await runCli(['plot', '--run', a, b, '--label', 'searched', 'baseline', '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  const svg = join(out, 'retrain_curves.svg');
+  for (const [label, n] of [['searched test', 4], ['searched train', 4], ['baseline test', 3], ['baseline train', 3]] as const) assert.is(curve(svg, label)[0].length, n);
+  const noOut = await runCli(['plot', '--run', a, b]);
+  assert.match(noOut.stderr, /--out is needed to compare several runs/);
+  writeFileSync(join(b, 'metrics.jsonl'), JSON.stringify({ kind: 'epoch', epoch: 0, train_loss: 1, train_top1: 'x', test_loss: 1, test_top1: 1 }) + '\n');
+  assert.match((await runCli(['plot', '--run', a, b, '--out', out])).stderr, /metrics\.jsonl \S+ line 1: field train_top1 must be a number, got "x"/);
+});
+
 test('densenas plot --run RUN --out DIR, and its error for a directory that is not a run', async () => {
   const run = writeRunDir('cli'), out = join(dir, 'cli-plots');
   const r = await runCli(['plot', '--run', run, '--out', out]);
