@@ -179,6 +179,10 @@ export const SCHEMA = {
       target: optional(num(0, { gt: 0 })),               // new: target cost in table units; null = none
       target_form: oneOf('upper', ['upper', 'two_sided'] as const), // new: see nas/cost_loss.ts
       expect_over: oneOf('all', ['all', 'sampled'] as const),      // new: 'sampled' = original
+      // new: temperature of the softmaxes inside the cost term (null = softmax_temp, the
+      // original). Lower, the expected cost follows the argmax architecture that derivation
+      // picks, which near-uniform weights otherwise leave far from the expected cost.
+      cost_temperature: optional(num(0, { gt: 0 })),
     },
     last_node_double_softmax: bool(false),           // new: true = original (spec 12.1)
   },

@@ -56,7 +56,10 @@ export class SearchModel {
     const mixOpts = { temperature: sp.softmax_temp, doubleSoftmax: cfg.optim.last_node_double_softmax };
     const sampled = sampleOps(space, params, phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num, policy, rng);
     const layout = mixLayout(space, sampled);
-    const chain = chainedCost(space, this.costs, params, { temperature: sp.softmax_temp, sampled, expectOver: phase === 'arch' ? cfg.optim.sub_obj.expect_over : 'sampled' });
+    const so = cfg.optim.sub_obj;
+    const chain = phase === 'arch'
+      ? chainedCost(space, this.costs, params, { temperature: so.cost_temperature ?? sp.softmax_temp, sampled, expectOver: so.expect_over })
+      : chainedCost(space, this.costs, params, { temperature: sp.softmax_temp, sampled, expectOver: 'sampled' });
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
     const r = await tidyAsync(async () => {
       const { x, y } = upload(b);

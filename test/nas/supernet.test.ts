@@ -9,7 +9,11 @@ import { Random } from '../../engine/random.js';
 import { noGrad, Tensor, tidy } from '../../engine/tensor.js';
 import '../../engine/autograd.js';
 import { mapArchParams, type ArchParams } from '../../nas/arch_params.js';
-import { loadConfig } from '../../nas/config.js';
+import { applyOverride, loadConfig } from '../../nas/config.js';
+import { chainedCost } from '../../nas/cost_chain.js';
+import { resolveCosts, spaceOpDescs } from '../../nas/cost_table.js';
+import { opKey } from '../../nas/ops.js';
+import { SearchModel } from '../../nas/search_step.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
 import { sampleOps } from '../../nas/sampling.js';
 import { buildSpace } from '../../nas/space.js';
@@ -116,6 +120,28 @@ test('architecture gradients through the supernet match finite differences of th
     }
   }
   net.dispose(); x.dispose(); y.dispose(); W.grad!.dispose(); W.dispose();
+});
+
+test('the architecture step optimises the expected cost at optim.sub_obj.cost_temperature', async () => {
+  const rng = new Random(5);
+  const entries: Record<string, number> = {};
+  for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
+  const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
+  const b = batch(rng, 8);
+  const host = { x: await b.x.toArray() as Float32Array, y: Int32Array.from(await b.y.toArray()), n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  b.x.dispose(); b.y.dispose();
+  for (const T of [1, 0.2]) {
+    const c = structuredClone(cfg);
+    applyOverride(c, `optim.sub_obj.cost_temperature=${T}`);
+    const m = new SearchModel(c, space, costs, new Random(1));
+    const p = randomParams(new Random(2), 1);
+    for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+    const want = chainedCost(space, costs, p, { temperature: T, expectOver: 'all' }).cost;
+    const r = await m.step('arch', host, 'prob', new Random(3));
+    assert.ok(Math.abs(r.cost - want) < 1e-9 * want, `T=${T}: step cost ${r.cost}, chained ${want}`);
+    if (T !== 1) assert.ok(Math.abs(want - chainedCost(space, costs, p, { temperature: 1, expectOver: 'all' }).cost) > 1e-3, 'the temperature matters');
+    m.net.dispose();
+  }
 });
 
 test.run();
