@@ -5,7 +5,7 @@ import { runtime } from '../engine/runtime.js';
 import type { Config } from '../nas/config.js';
 import type { ResolvedCosts } from '../nas/cost_chain.js';
 import type { Batch } from '../nas/data/loader.js';
-import { median } from '../nas/metrics.js';
+import { median } from '../engine/timing.js';
 import { SearchModel, type Phase } from '../nas/search_step.js';
 import type { SearchSpace } from '../nas/space.js';
 import type { Row } from './report.js';

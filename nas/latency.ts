@@ -8,7 +8,7 @@ import { MBConv } from '../engine/nn/blocks.js';
 import { Module, Sequential } from '../engine/nn/module.js';
 import { Random } from '../engine/random.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
-import { timeRuns, type Timing } from '../engine/timing.js';
+import { median, timeRuns, type Timing } from '../engine/timing.js';
 import { mapArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
 import { candidateModule } from './candidates.js';
@@ -16,7 +16,6 @@ import type { Config } from './config.js';
 import type { CostTable } from './cost_table.js';
 import { deriveArch } from './derive.js';
 import { derivedFor } from './derived.js';
-import { median } from './metrics.js';
 import type { OpDesc } from './ops.js';
 import type { SearchSpace } from './space.js';
 
@@ -49,7 +48,7 @@ export async function measureOp(d: OpDesc, o: { runs: number; warmup: number; re
   const repeat = o.repeat ?? 4;
   try {
     const t = await timeForward(() => { for (let i = 0; i < repeat; i++) m.forward(x); }, o.runs, o.warmup);
-    return { ...t, min: t.min / repeat, median: t.median / repeat, spread: t.spread / repeat };
+    return { ...t, min: t.min / repeat, median: t.median / repeat, spread: t.spread / repeat, wallMedian: t.wallMedian / repeat };
   } finally {
     x.dispose();
     m.dispose();

@@ -1,4 +1,4 @@
-// Accuracy from logits read back to the host, running means for logging, and the median of timings.
+// Accuracy from logits read back to the host, and running means for logging.
 
 /** Counts of labels among the top 1 and top 5 logits of each row (ties resolved by lower index). */
 export function topk(logits: Float32Array, labels: ArrayLike<number>, classes: number): { top1: number; top5: number } {
@@ -27,5 +27,3 @@ export function meterMeans(m: Meter): { loss: number; top1: number; top5: number
   const n = Math.max(m.n, 1);
   return { loss: m.loss / n, top1: (100 * m.top1) / n, top5: (100 * m.top5) / n, cost: m.cost / Math.max(m.steps, 1) };
 }
-
-export { median } from '../engine/timing.js';

@@ -57,9 +57,8 @@ export class SearchModel {
     const sampled = sampleOps(space, params, phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num, policy, rng);
     const layout = mixLayout(space, sampled);
     const so = cfg.optim.sub_obj;
-    const chain = phase === 'arch'
-      ? chainedCost(space, this.costs, params, { temperature: so.cost_temperature ?? sp.softmax_temp, sampled, expectOver: so.expect_over })
-      : chainedCost(space, this.costs, params, { temperature: sp.softmax_temp, sampled, expectOver: 'sampled' });
+    const arch = phase === 'arch';
+    const chain = chainedCost(space, this.costs, params, { temperature: arch ? so.cost_temperature ?? sp.softmax_temp : sp.softmax_temp, sampled, expectOver: arch ? so.expect_over : 'sampled' });
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
     const r = await tidyAsync(async () => {
       const { x, y } = upload(b);

@@ -8,26 +8,31 @@ import { curvesPlot } from './curves.js';
 import { readRetrainRun, retrainCurvesPlot } from './retrain_curves.js';
 import { readRun } from './run.js';
 import { supernetPlot } from './supernet.js';
-import { writePlot } from './svg.js';
+import { type Plot, writePlot } from './svg.js';
 
 export { readRun, type RunData } from './run.js';
 
-/** Writes the run's plots (.svg and .png) to outDir (default RUN/plots); returns the paths. */
-export async function writeRunPlots(runDir: string, outDir = join(runDir, 'plots')): Promise<string[]> {
+/** The plots of a run: a retrain run has metrics and a net_config but no arch.jsonl. */
+function runPlots(runDir: string): Plot[] {
   const isRetrain = existsSync(join(runDir, 'metrics.jsonl')) && !existsSync(join(runDir, 'arch.jsonl')) && existsSync(join(runDir, 'net_config.json'));
-  const plots = isRetrain ? [retrainCurvesPlot([readRetrainRun(runDir)])] : (() => {
-    const run = readRun(runDir);
-    return [supernetPlot(run), archWeightsPlot(run), curvesPlot(run)];
-  })();
+  if (isRetrain) return [retrainCurvesPlot([readRetrainRun(runDir)])];
+  const run = readRun(runDir);
+  return [supernetPlot(run), archWeightsPlot(run), curvesPlot(run)];
+}
+
+async function writePlots(outDir: string, plots: Plot[]): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
   for (const plot of plots) files.push(...await writePlot(outDir, plot));
   return files;
 }
 
+/** Writes the run's plots (.svg and .png) to outDir (default RUN/plots); returns the paths (async: a bad run rejects). */
+export async function writeRunPlots(runDir: string, outDir = join(runDir, 'plots')): Promise<string[]> {
+  return writePlots(outDir, runPlots(runDir));
+}
+
 /** One figure of several retrain runs' curves (labels default to the folder names). */
 export async function writeComparePlot(runDirs: string[], outDir: string, labels?: string[]): Promise<string[]> {
-  const runs = runDirs.map((d, i) => readRetrainRun(d, labels?.[i] ?? basename(d)));
-  mkdirSync(outDir, { recursive: true });
-  return writePlot(outDir, retrainCurvesPlot(runs));
+  return writePlots(outDir, [retrainCurvesPlot(runDirs.map((d, i) => readRetrainRun(d, labels?.[i] ?? basename(d))))]);
 }
