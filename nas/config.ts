@@ -178,6 +178,9 @@ export const SCHEMA = {
       latency_list_path: str(''),
       target: optional(num(0, { gt: 0 })),               // new: target cost in table units; null = none
       target_form: oneOf('upper', ['upper', 'two_sided'] as const), // new: see nas/cost_loss.ts
+      // new: with a target, derivation keeps an architecture whose table cost is within this
+      // fraction of it (two_sided) or under it (upper); see nas/derive.ts
+      target_tolerance: num(0.05, { min: 0, lt: 1 }),
       expect_over: oneOf('all', ['all', 'sampled'] as const),      // new: 'sampled' = original
       // new: temperature of the softmaxes inside the cost term (null = softmax_temp, the
       // original). Lower, the expected cost follows the argmax architecture that derivation

@@ -1,7 +1,14 @@
 // Architecture derivation (spec 5.1 to 5.3): the max-product (Viterbi) path over the beta
 // softmaxes, the argmax op of each head edge and stack layer on it, skip_connect layers
 // removed. Softmaxes are taken at temperature 1, as in the original (spec 2.4).
+//
+// With a cost target (spec 9d: "select the final architecture with the constraint in mind"),
+// an architecture outside the target's band is replaced by the most probable one inside it:
+// the largest product of every chosen edge and op probability whose table cost lies in the
+// band, found by dynamic programming over (node, cost bucket). Near-uniform weights otherwise
+// leave the argmax architecture's cost to chance, however close the expected cost is.
 import { softmax, type ArchParams } from './arch_params.js';
+import type { ResolvedCosts } from './cost_chain.js';
 import type { NetConfig } from './net_config.js';
 import type { SearchSpace } from './space.js';
 
@@ -30,22 +37,139 @@ export function derivePath(space: SearchSpace, betas: ArchParams['betas']): numb
   return path;
 }
 
-/** The derived architecture: path, then ops by argmax (plain softmax order equals logit order). */
-export function deriveArch(space: SearchSpace, params: ArchParams): { path: number[]; net: NetConfig } {
-  const path = derivePath(space, params.betas);
-  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+/** A path and, for each block on it (path[1..-2]), its head op index and stack op index per layer. */
+export interface Choice { path: number[]; head: number[]; stack: number[][] }
+
+export interface Derived { path: number[]; net: NetConfig }
+
+function netOf(space: SearchSpace, c: Choice): NetConfig {
   const net: NetConfig = { netType: space.netType, blocks: [] };
   if (space.netType === 'mbv2') net.blocks.push({ chs: [space.initDim, space.headDim], head: 'mbconv_k3_t1', stack: [], stride: 1 });
-  for (let i = 1; i < path.length - 1; i++) {
-    const s = path[i], m = path[i - 1], r = space.pred[s].indexOf(m);
-    const head = space.primitivesHead[argmax(params.head[s - 1], r * kh, kh)];
-    const stack = [];
-    for (let l = 0; l < space.numLayers[s]; l++) {
-      const op = space.primitivesStack[argmax(params.stack[s - 1], l * ks, ks)];
-      if (op !== 'skip_connect') stack.push(op);
-    }
-    net.blocks.push({ chs: [space.chs[m], space.chs[s]], head, stack, stride: space.predStride[s][r] });
+  for (let i = 1; i < c.path.length - 1; i++) {
+    const s = c.path[i], m = c.path[i - 1];
+    const stack = c.stack[i - 1].map((k) => space.primitivesStack[k]).filter((op) => op !== 'skip_connect');
+    net.blocks.push({ chs: [space.chs[m], space.chs[s]], head: space.primitivesHead[c.head[i - 1]], stack, stride: space.predStride[s][space.pred[s].indexOf(m)] });
   }
-  if (space.netType === 'mbv2') net.conv1_1 = [space.chs[path[path.length - 2]], space.lastDim];
-  return { path, net };
+  if (space.netType === 'mbv2') net.conv1_1 = [space.chs[c.path[c.path.length - 2]], space.lastDim];
+  return net;
+}
+
+/** The derived architecture: path, then ops by argmax (plain softmax order equals logit order). */
+export function deriveArch(space: SearchSpace, params: ArchParams): Derived {
+  return derivedOf(space, argmaxChoice(space, params));
+}
+
+const derivedOf = (space: SearchSpace, c: Choice): Derived => ({ path: c.path, net: netOf(space, c) });
+
+function argmaxChoice(space: SearchSpace, params: ArchParams): Choice {
+  const path = derivePath(space, params.betas);
+  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  const blocks = path.slice(1, -1);
+  return {
+    path,
+    head: blocks.map((s, i) => argmax(params.head[s - 1], space.pred[s].indexOf(path[i]) * kh, kh)),
+    stack: blocks.map((s) => Array.from({ length: space.numLayers[s] }, (_, l) => argmax(params.stack[s - 1], l * ks, ks))),
+  };
+}
+
+/** The cost of a skip layer in the derived network: none, it is removed (whatever skip_reg charged in the search). */
+function stackCost(space: SearchSpace, costs: ResolvedCosts, s: number, l: number, k: number): number {
+  return space.primitivesStack[k] === 'skip_connect' ? 0 : costs.stack[s - 1][l][k];
+}
+
+/** The table cost of a choice: stem, classifier, each edge's head op (conv1_1 into the last node) and kept stack ops. */
+export function choiceCost(space: SearchSpace, costs: ResolvedCosts, c: Choice): number {
+  const n = space.numNodes;
+  let total = costs.stem + costs.classifier;
+  for (let i = 1; i < c.path.length; i++) {
+    const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
+    if (s === n - 1) { total += costs.last[r]; continue; }
+    total += costs.head[s - 1][r][c.head[i - 1]];
+    c.stack[i - 1].forEach((k, l) => { total += stackCost(space, costs, s, l, k); });
+  }
+  return total;
+}
+
+/** The costs an architecture may have for a target: [T(1-tol), T(1+tol)] two-sided, [0, T] for an upper bound. */
+export interface CostBand { target: number; lo: number; hi: number }
+
+export function costBand(target: number, form: 'upper' | 'two_sided', tolerance: number): CostBand {
+  return form === 'upper' ? { target, lo: 0, hi: target } : { target, lo: target * (1 - tolerance), hi: target * (1 + tolerance) };
+}
+
+/** A partial architecture in the dynamic programme: its cost and log-probability so far, and how it got there. */
+interface State { cost: number; logp: number; from: State | null; m: number; k: number }
+
+/** The largest cost any architecture of the space can have. */
+function maxCost(space: SearchSpace, costs: ResolvedCosts): number {
+  const max = (row: number[]) => Math.max(...row);
+  return costs.stem + costs.classifier + max(costs.last)
+    + costs.head.reduce((a, rows) => a + max(rows.map(max)), 0) + costs.stack.reduce((a, rows) => a + rows.reduce((b, row) => b + max(row), 0), 0);
+}
+
+/**
+ * The most probable choice (product of edge and op probabilities at temperature 1) whose cost
+ * lies in the band; when none does, the one whose cost is nearest the target in ratio. Costs
+ * are kept exactly; states whose costs share a bucket keep the most probable, which can only
+ * miss a better choice within (steps x bucket) of the band's edges. Buckets default to a
+ * thousandth of the target, and at most 20,000 span the space's costs.
+ */
+export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band: CostBand, bucket?: number): { choice: Choice; cost: number; inBand: boolean } {
+  const n = space.numNodes, kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  const width = bucket ?? Math.max(band.target / 1000, maxCost(space, costs) / 20000);
+  const logSoftmax = (x: Float64Array, from: number, len: number) => Array.from(softmax(x.subarray(from, from + len), 1), Math.log);
+  const keep = (into: Map<number, State>, st: State) => {
+    const key = Math.floor(st.cost / width), old = into.get(key);
+    if (!old || st.logp > old.logp) into.set(key, st);
+  };
+  const at: Map<number, State>[] = [new Map([[0, { cost: costs.stem + costs.classifier, logp: 0, from: null, m: -1, k: -1 }]])];
+  for (let s = 1; s < n; s++) {
+    let states = new Map<number, State>();
+    space.pred[s].forEach((m, r) => {
+      const edge = Math.log(softmax(params.betas[m], 1)[space.predBetaIdx[s][r]]);
+      const ops = s === n - 1 ? [{ k: -1, cost: costs.last[r], logp: 0 }]
+        : logSoftmax(params.head[s - 1], r * kh, kh).map((logp, k) => ({ k, cost: costs.head[s - 1][r][k], logp }));
+      for (const from of at[m].values()) for (const o of ops) keep(states, { cost: from.cost + o.cost, logp: from.logp + edge + o.logp, from, m, k: o.k });
+    });
+    for (let l = 0; l < space.numLayers[s]; l++) {
+      const layer = logSoftmax(params.stack[s - 1], l * ks, ks), next = new Map<number, State>();
+      for (const from of states.values()) layer.forEach((logp, k) => keep(next, { cost: from.cost + stackCost(space, costs, s, l, k), logp: from.logp + logp, from, m: -1, k }));
+      states = next;
+    }
+    at.push(states);
+  }
+  const ends = [...at[n - 1].values()];
+  const inBand = ends.filter((st) => st.cost >= band.lo && st.cost <= band.hi);
+  const miss = (st: State) => Math.abs(Math.log(st.cost / band.target));
+  const best = inBand.length ? inBand.reduce((a, b) => (b.logp > a.logp ? b : a)) : ends.reduce((a, b) => (miss(b) < miss(a) ? b : a));
+
+  // Walk back: a node's stack layers (m = -1), then its arrival edge (m = predecessor, k = head op).
+  const path = [n - 1], head: number[] = [], stack: number[][] = [];
+  for (let st = best; st.from;) {
+    const layers: number[] = [];
+    while (st.m < 0) { layers.unshift(st.k); st = st.from!; }
+    if (path[0] !== n - 1) { head.unshift(st.k); stack.unshift(layers); }
+    path.unshift(st.m);
+    st = st.from!;
+  }
+  return { choice: { path, head, stack }, cost: best.cost, inBand: inBand.length > 0 };
+}
+
+export interface TargetDerived extends Derived {
+  /** The table cost of the derived architecture. */
+  cost: number;
+  /** 'viterbi' the original derivation (no target, or its architecture is in the band), else 'in_band'. */
+  method: 'viterbi' | 'in_band';
+  /** The original derivation's cost, when it was replaced. */
+  viterbiCost?: number;
+  /** False when no architecture of the space has a cost in the band (the nearest is taken). */
+  inBand: boolean;
+}
+
+/** The original derivation, kept when it meets the band (or there is none), else the most probable architecture in the band. */
+export function deriveForTarget(space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band?: CostBand): TargetDerived {
+  const c = argmaxChoice(space, params), cost = choiceCost(space, costs, c);
+  if (!band || (cost >= band.lo && cost <= band.hi)) return { ...derivedOf(space, c), cost, method: 'viterbi', inBand: true };
+  const r = mostProbableInBand(space, params, costs, band);
+  return { ...derivedOf(space, r.choice), cost: r.cost, method: 'in_band', viterbiCost: cost, inBand: r.inBand };
 }

@@ -11,7 +11,7 @@ import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { chainedCost, type ResolvedCosts } from './cost_chain.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
-import { deriveArch } from './derive.js';
+import { costBand, deriveForTarget, type Derived } from './derive.js';
 import { writeFileAtomic } from './io.js';
 import { addToMeter, meterMeans, newMeter, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, totalLayers } from './net_config.js';
@@ -49,7 +49,7 @@ interface SearchState {
   logSizes: Record<string, number>;
 }
 
-export interface SearchResult { epochs: number; net: ReturnType<typeof deriveArch>['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean }
+export interface SearchResult { epochs: number; net: Derived['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean }
 
 const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
   phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch) || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
@@ -83,7 +83,8 @@ function opEntropy(space: SearchSpace, params: ArchParams): number[] {
 
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const { cfg, space, costs, table, reporter } = o;
-  const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed;
+  const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed, so = cfg.optim.sub_obj;
+  const band = so.target !== null && cfg.optim.if_sub_obj ? costBand(so.target, so.target_form, so.target_tolerance) : undefined;
   const run = new RunDir(o.out);
   if (run.has('checkpoint.safetensors') && !o.resume) throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
   if (o.resume && !run.has('checkpoint.safetensors')) throw new Error(`--resume: ${o.out} holds no checkpoint.safetensors to resume from`);
@@ -169,6 +170,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const record = {
       epoch: e, arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path,
       params: d.summary.params, madds: d.summary.madds, table_cost: d.summary.cost, expected_cost: full.cost, units: table.units,
+      derivation: d.method, ...(d.viterbiCost !== undefined ? { viterbi_cost: d.viterbiCost } : {}),
       mean_op_entropy: entropy.reduce((x, y) => x + y, 0) / entropy.length,
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
@@ -183,6 +185,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       for (const f of ['net_config.json', 'net_config']) copyFileSync(run.path(f), run.path(`best/${f}`));
     }
     reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
+    if (d.method === 'in_band') reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}] replaced the Viterbi one (${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
     st.pos = { epoch: e + 1, phase: 'arch', batch: 0 };
     st.meters = { arch: newMeter(), weight: newMeter(), valid: newMeter() };
     await save();
@@ -193,7 +196,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   return { epochs, ...derivation(), interrupted: false };
 
   function derivation() {
-    const d = deriveArch(space, params);
-    return { net: d.net, path: d.path, summary: summarizeArch(d.net, cfg, table) };
+    const d = deriveForTarget(space, params, costs, band);
+    return { ...d, summary: summarizeArch(d.net, cfg, table) };
   }
 }

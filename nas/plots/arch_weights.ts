@@ -3,10 +3,9 @@
 // distribution of its head row (the edge the path takes) and of each stack layer, as stacked
 // areas with one step per epoch.
 import { softmax } from '../arch_params.js';
-import { derivePath } from '../derive.js';
 import { chart, epochDomain, legend, textWidth, type Frame } from './axes.js';
 import { opColours, opLabel } from './ops.js';
-import type { RunData } from './run.js';
+import { lastDerived, type RunData } from './run.js';
 import { DASHES, el, MUTED, PALETTE, type Plot, points, text } from './svg.js';
 
 const CELL_W = 236, CELL_H = 158, PAD = 24, MAX_COLS = 6;
@@ -16,7 +15,7 @@ const inner = (cx: number, cy: number): Frame => ({ x: cx + 56, y: cy + 26, w: C
 export function archWeightsPlot(run: RunData): Plot {
   const { space, arch } = run;
   const epochs = arch.map((a) => a.epoch), xd = epochDomain(epochs);
-  const path = derivePath(space, arch[arch.length - 1].params.betas);
+  const { path } = lastDerived(run);
   const colours = opColours(space);
   const maxSucc = Math.max(...space.succ.map((o) => o.length));
   const rows = path.slice(1, -1).map((s) => ({ s, m: path[path.indexOf(s) - 1] }));

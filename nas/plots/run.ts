@@ -6,13 +6,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { archParamsFromJson, type ArchParams } from '../arch_params.js';
 import { loadConfig, type Config } from '../config.js';
+import { deriveArch, type Derived } from '../derive.js';
 import { readText } from '../io.js';
+import { parseNetConfigText, type NetConfig } from '../net_config.js';
 import { PHASES, type Phase } from '../search_step.js';
 import { buildSpace, type SearchSpace } from '../space.js';
 
 
 export interface PhaseLine { epoch: number; phase: Phase; loss: number; top1: number }
-export interface EpochLine { epoch: number; expected_cost: number; table_cost: number | null; units: string; layers?: number; params?: number }
+export interface EpochLine {
+  epoch: number; expected_cost: number; table_cost: number | null; units: string; layers?: number; params?: number;
+  /** The architecture the search derived at this epoch (a cost target can make it other than the Viterbi one). */
+  derived?: { path: number[]; net: NetConfig };
+}
 export interface ArchEpoch { epoch: number; params: ArchParams }
 
 export interface RunData {
@@ -24,6 +30,12 @@ export interface RunData {
   epochs: EpochLine[];
   /** Architecture parameters (logits) at the end of each finished epoch; never empty. */
   arch: ArchEpoch[];
+}
+
+/** The architecture derived at the last finished epoch: as the search recorded it, else the Viterbi one. */
+export function lastDerived(run: RunData): Derived {
+  const last = run.arch[run.arch.length - 1];
+  return run.epochs.find((e) => e.epoch === last.epoch)?.derived ?? deriveArch(run.space, last.params);
 }
 
 type Line = Record<string, unknown>;
@@ -54,7 +66,7 @@ export function field<T>(rec: Line, key: string, ok: (v: unknown) => boolean, ex
   return rec[key] as T;
 }
 
-function readMetrics(path: string): { phases: PhaseLine[]; epochs: EpochLine[] } {
+function readMetrics(path: string, netType: string): { phases: PhaseLine[]; epochs: EpochLine[] } {
   const phases = new Map<string, PhaseLine>(), epochs = new Map<number, EpochLine>();
   for (const { line, rec } of jsonLines(path, 'metrics.jsonl')) {
     const where = `metrics.jsonl ${path} line ${line}`;
@@ -71,6 +83,9 @@ function readMetrics(path: string): { phases: PhaseLine[]; epochs: EpochLine[] }
         units: field(rec, 'units', (v) => typeof v === 'string', 'a string', where),
         layers: isNum(rec.layers) ? (rec.layers as number) : undefined,
         params: isNum(rec.params) ? (rec.params as number) : undefined,
+        derived: typeof rec.arch === 'string' && Array.isArray(rec.path)
+          ? { path: field<number[]>(rec, 'path', (v) => Array.isArray(v) && v.every(isEpoch), 'a list of node numbers', where), net: parseNetConfigText(`${rec.arch}\nnet_type: ${netType}`, `${where}: field arch`) }
+          : undefined,
       });
     }
   }
@@ -92,7 +107,7 @@ export function readRun(dir: string): RunData {
   if (!existsSync(configPath)) throw new Error(`${dir} is not a search run directory: it has no config.yaml`);
   const cfg = loadConfig([configPath]);
   const space = buildSpace(cfg);
-  const { phases, epochs } = readMetrics(join(dir, 'metrics.jsonl'));
+  const { phases, epochs } = readMetrics(join(dir, 'metrics.jsonl'), cfg.net_type);
   const archPath = join(dir, 'arch.jsonl');
   const arch = existsSync(archPath) ? readArch(archPath, space) : [];
   if (!arch.length) throw new Error(`arch.jsonl ${archPath}: no epoch has finished yet (the plots are drawn from the end of each epoch)`);

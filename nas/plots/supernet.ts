@@ -2,10 +2,9 @@
 // resolution in each box), every edge an arc whose width and opacity are its probability at the
 // last finished epoch, the derived path drawn over them with the chosen ops below its nodes.
 import { softmax } from '../arch_params.js';
-import { deriveArch } from '../derive.js';
 import { legend, textWidth } from './axes.js';
 import { opLabel } from './ops.js';
-import type { RunData } from './run.js';
+import { lastDerived, type RunData } from './run.js';
 import { el, MUTED, type Plot, text } from './svg.js';
 
 const GAP = 100, BOX_W = 70, BOX_H = 40, PAD = 40, LINE = 15;
@@ -36,7 +35,7 @@ function runs(labels: string[]): string[] {
 export function supernetPlot(run: RunData): Plot {
   const { space } = run, n = space.numNodes;
   const last = run.arch[run.arch.length - 1];
-  const { path, net } = deriveArch(space, last.params);
+  const { path, net } = lastDerived(run);
   const onPath = new Set(path.slice(1).map((s, i) => `${path[i]}>${s}`));
   const probs = last.params.betas.map((b) => softmax(b, 1));
   // Labels below the nodes: stem, conv1_1, and for each block on the path its head op and kept stack ops.

@@ -8,10 +8,12 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { archParamsFromJson, type ArchParams } from '../../nas/arch_params.js';
 import { loadConfig } from '../../nas/config.js';
-import { derivePath } from '../../nas/derive.js';
+import { deriveArch, derivePath } from '../../nas/derive.js';
+import { formatArch } from '../../nas/net_config.js';
 import { readRun, writeRunPlots } from '../../nas/plots/index.js';
-import { buildSpace, spaceCounts } from '../../nas/space.js';
+import { buildSpace, spaceCounts, type SearchSpace } from '../../nas/space.js';
 import { runCli, tempDir } from '../cli.js';
 
 const dir = tempDir('plots');
@@ -97,7 +99,11 @@ function archLine(epoch: number, nHead: number, nStack: number) {
 }
 
 const phaseLine = (epoch: number, phase: string, loss: number, top1: number) => ({ kind: 'phase', epoch, phase, loss, top1, top5: top1 + 20, cost: 1, seconds: 3 });
-const epochLine = (epoch: number, table: number | null) => ({ kind: 'epoch', epoch, arch: '...', layers: 6, path: PATH, params: 12345, madds: 67890, table_cost: table, expected_cost: 5 - epoch * 0.5, units: 'ms', mean_op_entropy: 0.5, valid_top1: null });
+/** The epoch's record, with the architecture the search derives from `params`. */
+function epochLine(epoch: number, table: number | null, space: SearchSpace, params: ArchParams) {
+  const d = deriveArch(space, params);
+  return { kind: 'epoch', epoch, arch: formatArch(d.net), layers: 6, path: d.path, params: 12345, madds: 67890, table_cost: table, expected_cost: 5 - epoch * 0.5, units: 'ms', mean_op_entropy: 0.5, valid_top1: null };
+}
 const jsonl = (recs: object[]) => recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 /** A run directory; by default three epochs, arch phases from epoch 1, validation in epoch 2. */
@@ -105,13 +111,14 @@ function writeRunDir(name: string, netType: 'mbv2' | 'res' = 'mbv2', epochs = 3,
   const run = join(dir, name);
   mkdirSync(run, { recursive: true });
   writeFileSync(join(run, 'config.yaml'), tinyYaml(netType));
+  const space = buildSpace(loadConfig([join(run, 'config.yaml')]));
   const metrics: object[] = [], arch: object[] = [];
   const [nHead, nStack] = netType === 'mbv2' ? [3, 3] : [1, 2];
   for (let e = 0; e < epochs; e++) {
     metrics.push({ kind: 'step', epoch: e, phase: 'weight', step: 1, loss: 2.3, top1: 10, top5: 50, cost: 1, lr: 0.1 });
     for (const p of phases(e)) metrics.push(phaseLine(e, p, 2.3 - 0.1 * e, 10 + 5 * e));
-    metrics.push(epochLine(e, e === 1 ? null : 4 - e));
     arch.push(archLine(e, nHead, nStack));
+    metrics.push(epochLine(e, e === 1 ? null : 4 - e, space, archParamsFromJson(JSON.stringify(arch[e]), space, 'fixture')));
   }
   writeFileSync(join(run, 'metrics.jsonl'), jsonl(metrics));
   writeFileSync(join(run, 'arch.jsonl'), jsonl(arch));
@@ -165,6 +172,23 @@ test('the supernet has one edge element per edge, at its softmax probability, an
   assert.equal(labels, ['stem', 'k5 t6', 'k3t3', 'k7 t6', 'k5t3', 'conv1_1']);
 });
 
+test('the supernet highlights the architecture the search recorded, as a cost target makes it other than the Viterbi one', async () => {
+  const run = writeRunDir('recorded');
+  const space = buildSpace(loadConfig([join(run, 'config.yaml')]));
+  // record for the last epoch the architecture of weights that favour 0 -> 2 -> 3 -> 5 instead
+  const other = archParamsFromJson(JSON.stringify(archLine(2, 3, 3)), space, 'fixture');
+  other.betas[2].set([9, 0]);   // 2 -> 3
+  other.betas[3].set([0, 9]);   // 3 -> 5
+  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  lines[lines.length - 1] = JSON.stringify(epochLine(2, 2, space, other));
+  writeFileSync(join(run, 'metrics.jsonl'), lines.join('\n') + '\n');
+  await writeRunPlots(run);
+  const hot = all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge') && hasClass(e, 'on-path')).map((e) => `${e.attrs['data-from']}>${e.attrs['data-to']}`).sort();
+  assert.equal(hot, ['0>2', '2>3', '3>5']);
+  const rows = all(svgOf(join(run, 'plots', 'arch_weights.svg'))).filter((l) => hasClass(l, 'on-path')).map((l) => l.attrs['data-label']);
+  assert.equal(rows, ['0→2', '2→3', '3→5']);
+});
+
 test('curves have one point per epoch of each phase, and the arch weights one line per edge and one area per op', async () => {
   const run = writeRunDir('curves');
   await writeRunPlots(run);
@@ -212,8 +236,11 @@ test('a corrupt or missing metrics line, a bad field and a missing file each giv
   await rejects(run, /metrics\.jsonl \S+metrics\.jsonl line 3: not a JSON object/);
   writeFileSync(m, [...good.slice(0, 3), JSON.stringify(phaseLine(1, 'train', 2, 10)), ...good.slice(3)].join('\n'));
   await rejects(run, /metrics\.jsonl \S+ line 4: field phase must be one of arch, weight, valid, got "train"/);
-  writeFileSync(m, [...good.slice(0, 4), JSON.stringify({ ...epochLine(1, 3), expected_cost: 'soon' }), ...good.slice(4)].join('\n'));
+  const epoch0 = JSON.parse(good.find((l) => l.includes('"kind":"epoch"'))!);
+  writeFileSync(m, [...good.slice(0, 4), JSON.stringify({ ...epoch0, expected_cost: 'soon' }), ...good.slice(4)].join('\n'));
   await rejects(run, /line 5: field expected_cost must be a number, got "soon"/);
+  writeFileSync(m, [...good.slice(0, 4), JSON.stringify({ ...epoch0, arch: "[[8, 8], 'mbconv_k3_t1'" }), ...good.slice(4)].join('\n'));
+  await rejects(run, /metrics\.jsonl \S+ line 5/);
   rmSync(m);
   await rejects(run, /metrics\.jsonl \S+metrics\.jsonl: no such file/);
   writeFileSync(m, good.join('\n'));

@@ -7,7 +7,9 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../nas/config.js';
-import { readCostTable, spaceOpDescs } from '../../nas/cost_table.js';
+import { zeroArchParams } from '../../nas/arch_params.js';
+import { flopsTable, readCostTable, resolveCosts, spaceOpDescs } from '../../nas/cost_table.js';
+import { costBand, deriveForTarget, mostProbableInBand } from '../../nas/derive.js';
 import { opKey } from '../../nas/ops.js';
 import { buildSpace } from '../../nas/space.js';
 import { runCli, tempDir } from '../cli.js';
@@ -85,7 +87,7 @@ test('a bad config key, a missing data directory and a corrupt checkpoint each g
   assert.match((await runCli(search(join(dir, 'whole'), ['--resume']))).stderr, /checkpoint\.safetensors: (truncated|corrupt) checkpoint/);
 });
 
-test('the quick config runs end to end as shipped, and a ResNet-based space searches too', async () => {
+test('the quick config runs end to end as shipped, and a ResNet-based space searches, and a search keeps to a cost target', async () => {
   const full = join(dir, 'fmnist-all'), lut = join(dir, 'lut-quick.json'), run = join(dir, 'quick');
   ok(await runCli(['data', 'fashion-mnist', '--out', full, '--format', 'lmdb']), 'import');
   ok(await runCli(['lut', 'build', '--config', QUICK_CFG, '--out', lut, '--batch', '64', '--runs', '2', '--warmup', '1']), 'lut build');
@@ -99,6 +101,19 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
     '--set', 'data.limit=256', '--set', 'train_params.epochs=2', '--set', 'search_params.val_start_epoch=1']);
   ok(res, 'ResNet-based search');
   assert.match(res.stdout, /Derived arch: \[\[8, \d+\], 'basic_block'/);
+
+  // A multiply-add target 30% above what uniform weights derive, which some architecture meets:
+  // every epoch's derived architecture must cost within 5% of it.
+  const flops = ['optim.sub_obj.type=flops', 'optim.sub_obj.target_form=two_sided'];
+  const space = buildSpace(loadConfig([QUICK_CFG], flops));
+  const { costs } = resolveCosts(space, flopsTable(space));
+  const target = 1.3 * deriveForTarget(space, zeroArchParams(space), costs).cost, band = costBand(target, 'two_sided', 0.05);
+  assert.ok(mostProbableInBand(space, zeroArchParams(space), costs, band).inBand, 'the target is reachable');
+  const targeted = join(dir, 'target');
+  ok(await runCli(['search', '--config', QUICK_CFG, '--data', full, '--out', targeted, ...[...flops, `optim.sub_obj.target=${target}`, 'data.limit=256', 'train_params.epochs=2', 'search_params.arch_update_epoch=1'].flatMap((x) => ['--set', x])]), 'search to a target');
+  const derived = epochLines(targeted).filter((l) => l.kind === 'epoch');
+  assert.is(derived.length, 2);
+  for (const l of derived) assert.ok(l.table_cost >= band.lo && l.table_cost <= band.hi, `epoch ${l.epoch}: ${l.table_cost} M multiply-adds for a target of ${target}`);
 });
 
 test.run();
