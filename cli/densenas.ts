@@ -6,6 +6,7 @@ import * as arch from './arch.js';
 import * as bench from './bench.js';
 import * as cost from './cost.js';
 import * as data from './data.js';
+import * as derive from './derive.js';
 import * as device from './device.js';
 import * as exporter from './export.js';
 import * as lut from './lut.js';
@@ -21,7 +22,7 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
     // one call each: a list would need one argument type for all
-    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(retrain)
+    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(derive).command(retrain)
     .command(validate).command(exporter).command(plot).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()

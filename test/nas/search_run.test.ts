@@ -11,6 +11,7 @@ import { zeroArchParams } from '../../nas/arch_params.js';
 import { flopsTable, readCostTable, resolveCosts, spaceOpDescs } from '../../nas/cost_table.js';
 import { costBand, deriveForTarget, mostProbableInBand } from '../../nas/derive.js';
 import { opKey } from '../../nas/ops.js';
+import { formatArch, readNetConfig } from '../../nas/net_config.js';
 import { buildSpace } from '../../nas/space.js';
 import { runCli, tempDir } from '../cli.js';
 import { config, QUICK_CFG } from './paths.js';
@@ -114,6 +115,16 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   const derived = epochLines(targeted).filter((l) => l.kind === 'epoch');
   assert.is(derived.length, 2);
   for (const l of derived) assert.ok(l.table_cost >= band.lo && l.table_cost <= band.hi, `epoch ${l.epoch}: ${l.table_cost} M multiply-adds for a target of ${target}`);
+  // derive again from the run: the same architecture, written for retrain; without the target, the Viterbi one
+  const again = await runCli(['derive', '--run', targeted, '--epoch', 'last', '--json', '--out', join(dir, 'again')]);
+  ok(again, 'derive');
+  const rec = JSON.parse(again.stdout);
+  assert.equal([rec.arch, rec.table_cost, rec.derivation], [derived[1].arch, derived[1].table_cost, derived[1].derivation]);
+  assert.is(formatArch(readNetConfig(join(dir, 'again', 'net_config'))), rec.arch);
+  const none = await runCli(['derive', '--run', targeted, '--epoch', '1', '--target', 'none', '--json']);
+  ok(none, 'derive without a target');
+  assert.is(JSON.parse(none.stdout).derivation, 'viterbi');
+  assert.is(JSON.parse(none.stdout).table_cost, derived[1].viterbi_cost ?? derived[1].table_cost);
 });
 
 test.run();

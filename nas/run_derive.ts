@@ -1,0 +1,41 @@
+// Derivation from a finished (or running) search: the architecture of any recorded epoch, for
+// the run's cost target or another one, without searching again. The architecture parameters
+// never depend on derivation, so this gives what the search itself derives with that target.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeArch, type ArchSummary } from './arch_summary.js';
+import { readCostTable, resolveCosts, type CostTable } from './cost_table.js';
+import { costBand, deriveForTarget, type CostBand, type TargetDerived } from './derive.js';
+import { readText } from './io.js';
+import { readRun } from './plots/run.js';
+
+export interface RunDeriveOptions {
+  /** An epoch number, 'last', or 'best' (the epoch of the run's best/, else the last). */
+  epoch: number | 'best' | 'last';
+  /** Overrides of the run's optim.sub_obj settings; target null derives without a target. */
+  target?: number | null;
+  targetForm?: 'upper' | 'two_sided';
+  tolerance?: number;
+}
+
+export interface RunDerived { epoch: number; derived: TargetDerived; summary: ArchSummary; band?: CostBand; table: CostTable }
+
+export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
+  const run = readRun(dir);
+  const table = readCostTable(join(dir, 'cost_table.json'));
+  const so = run.cfg.optim.sub_obj;
+  const last = run.arch[run.arch.length - 1].epoch;
+  let epoch = o.epoch === 'last' ? last : o.epoch;
+  if (epoch === 'best') {
+    const best = join(dir, 'best', 'net_config.json');
+    epoch = existsSync(best) ? Number(JSON.parse(readText(best, 'net_config')).epoch) : last;
+  }
+  const at = run.arch.find((a) => a.epoch === epoch);
+  if (!at) throw new Error(`${dir}: no architecture parameters recorded for epoch ${epoch} (arch.jsonl has epochs ${run.arch.map((a) => a.epoch).join(', ')})`);
+  const { costs, missing } = resolveCosts(run.space, table);
+  if (missing.length) throw new Error(`${join(dir, 'cost_table.json')}: lacks ${missing.length} op(s) of the run's space, e.g. ${missing[0]}`);
+  const target = o.target === undefined ? so.target : o.target;
+  const band = target === null ? undefined : costBand(target, o.targetForm ?? so.target_form, o.tolerance ?? so.target_tolerance);
+  const derived = deriveForTarget(run.space, at.params, costs, band);
+  return { epoch, derived, summary: summarizeArch(derived.net, run.cfg, table), band, table };
+}
