@@ -77,7 +77,11 @@ function stackCost(space: SearchSpace, costs: ResolvedCosts, s: number, l: numbe
   return space.primitivesStack[k] === 'skip_connect' ? 0 : costs.stack[s - 1][l][k];
 }
 
-/** The table cost of a choice: stem, classifier, each edge's head op (conv1_1 into the last node) and kept stack ops. */
+/**
+ * The table cost of a choice: stem, classifier, each edge's head op (conv1_1 into the last node)
+ * and kept stack ops. For a ResNet-based space that is the supernet path's cost: the derived
+ * ResNet drops the final 1x1 conv (spec 5.3), which the search's cost counts.
+ */
 export function choiceCost(space: SearchSpace, costs: ResolvedCosts, c: Choice): number {
   const n = space.numNodes;
   let total = costs.stem + costs.classifier;
