@@ -18,6 +18,8 @@ export interface EpochLine {
   epoch: number; expected_cost: number; table_cost: number | null; units: string; layers?: number; params?: number;
   /** The architecture the search derived at this epoch (a cost target can make it other than the Viterbi one). */
   derived?: { path: number[]; net: NetConfig };
+  /** How: 'viterbi' (the original) or 'in_band' (the most probable within the cost target). */
+  derivation?: string;
 }
 export interface ArchEpoch { epoch: number; params: ArchParams }
 
@@ -86,6 +88,7 @@ function readMetrics(path: string, netType: string): { phases: PhaseLine[]; epoc
         derived: typeof rec.arch === 'string' && Array.isArray(rec.path)
           ? { path: field<number[]>(rec, 'path', (v) => Array.isArray(v) && v.every(isEpoch), 'a list of node numbers', where), net: parseNetConfigText(`${rec.arch}\nnet_type: ${netType}`, `${where}: field arch`) }
           : undefined,
+        derivation: typeof rec.derivation === 'string' ? rec.derivation : undefined,
       });
     }
   }

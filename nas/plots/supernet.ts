@@ -96,7 +96,7 @@ export function supernetPlot(run: RunData): Plot {
   parts.push(text(PAD, 28, `Supernet and derived path after epoch ${last.epoch}`, { 'font-size': 18, 'font-weight': 'bold' }));
   parts.push(text(PAD, 50, `${space.netType} space, ${n} nodes, ${space.succ.flat().length} edges; path ${path.join(' → ')}${stats}`, { fill: MUTED }));
   const key = legend(PAD, bandBottom + 28, [
-    { label: 'derived path (max product of edge probabilities)', colour: PATH },
+    { label: e?.derivation === 'in_band' ? 'derived path (the most probable architecture within the cost target)' : 'derived path (max product of edge probabilities)', colour: PATH },
     { label: 'other edges', colour: EDGE },
   ], width - 2 * PAD);
   parts.push(key.svg, text(PAD, bandBottom + 28 + key.height + 2, note, { fill: MUTED, 'font-size': 11 }));

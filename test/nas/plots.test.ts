@@ -180,11 +180,12 @@ test('the supernet highlights the architecture the search recorded, as a cost ta
   other.betas[2].set([9, 0]);   // 2 -> 3
   other.betas[3].set([0, 9]);   // 3 -> 5
   const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
-  lines[lines.length - 1] = JSON.stringify(epochLine(2, 2, space, other));
+  lines[lines.length - 1] = JSON.stringify({ ...epochLine(2, 2, space, other), derivation: 'in_band' });
   writeFileSync(join(run, 'metrics.jsonl'), lines.join('\n') + '\n');
   await writeRunPlots(run);
   const hot = all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge') && hasClass(e, 'on-path')).map((e) => `${e.attrs['data-from']}>${e.attrs['data-to']}`).sort();
   assert.equal(hot, ['0>2', '2>3', '3>5']);
+  assert.match(readFileSync(join(run, 'plots', 'supernet.svg'), 'utf8'), 'the most probable architecture within the cost target');
   const rows = all(svgOf(join(run, 'plots', 'arch_weights.svg'))).filter((l) => hasClass(l, 'on-path')).map((l) => l.attrs['data-label']);
   assert.equal(rows, ['0→2', '2→3', '3→5']);
 });
