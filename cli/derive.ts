@@ -2,8 +2,8 @@
 // printed and optionally written as net_config and net_config.json for retrain.
 import type { Argv } from 'yargs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../nas/io.js';
-import { formatArch, netConfigToJson, netConfigToText, totalLayers } from '../nas/net_config.js';
+import { derivedRecord } from '../nas/derive.js';
+import { writeNetConfigPair } from '../nas/net_config.js';
 import { deriveFromRun } from '../nas/run_derive.js';
 import { fmt, jsonOption } from './options.js';
 
@@ -29,14 +29,10 @@ export function handler(a: Args): void {
   const r = deriveFromRun(a.run, { epoch, target, targetForm: a.targetForm as 'upper' | 'two_sided' | undefined, tolerance: a.tolerance });
   const d = r.derived, units = r.table.units;
   const record = {
-    epoch: r.epoch, arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path, params: r.summary.params, madds: r.summary.madds,
-    table_cost: r.summary.cost, units, derivation: d.method, ...(d.viterbiCost !== undefined ? { viterbi_cost: d.viterbiCost } : {}),
+    epoch: r.epoch, ...derivedRecord(d, r.summary, units),
     ...(r.band ? { target: r.band.target, band: [r.band.lo, r.band.hi], in_band: d.inBand } : {}),
   };
-  if (a.out) {
-    writeFileAtomic(join(a.out, 'net_config'), netConfigToText(d.net));
-    writeFileAtomic(join(a.out, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(d.net)), ...record }, null, 1) + '\n');
-  }
+  if (a.out) writeNetConfigPair(a.out, d.net, record);
   if (a.json) {
     console.log(JSON.stringify(record));
     return;

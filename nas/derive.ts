@@ -8,8 +8,9 @@
 // band, found by dynamic programming over (node, cost bucket). Near-uniform weights otherwise
 // leave the argmax architecture's cost to chance, however close the expected cost is.
 import { softmax, type ArchParams } from './arch_params.js';
+import type { ArchSummary } from './arch_summary.js';
 import type { ResolvedCosts } from './cost_chain.js';
-import type { NetConfig } from './net_config.js';
+import { formatArch, totalLayers, type NetConfig } from './net_config.js';
 import type { SearchSpace } from './space.js';
 
 /** Index of the largest entry; ties keep the first. */
@@ -101,6 +102,13 @@ export function costBand(target: number, form: 'upper' | 'two_sided', tolerance:
   return form === 'upper' ? { target, lo: 0, hi: target } : { target, lo: target * (1 - tolerance), hi: target * (1 + tolerance) };
 }
 
+/** The band of a config's optim.sub_obj target settings; none without a target. */
+export function targetBand(so: { target: number | null; target_form: 'upper' | 'two_sided'; target_tolerance: number }): CostBand | undefined {
+  return so.target === null ? undefined : costBand(so.target, so.target_form, so.target_tolerance);
+}
+
+export const inBand = (band: CostBand, cost: number) => cost >= band.lo && cost <= band.hi;
+
 /** A partial architecture in the dynamic programme: its cost and log-probability so far, and how it got there. */
 interface State { cost: number; logp: number; from: State | null; m: number; k: number }
 
@@ -143,9 +151,9 @@ export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs
     at.push(states);
   }
   const ends = [...at[n - 1].values()];
-  const inBand = ends.filter((st) => st.cost >= band.lo && st.cost <= band.hi);
+  const within = ends.filter((st) => inBand(band, st.cost));
   const miss = (st: State) => Math.abs(Math.log(st.cost / band.target));
-  const best = inBand.length ? inBand.reduce((a, b) => (b.logp > a.logp ? b : a)) : ends.reduce((a, b) => (miss(b) < miss(a) ? b : a));
+  const best = within.length ? within.reduce((a, b) => (b.logp > a.logp ? b : a)) : ends.reduce((a, b) => (miss(b) < miss(a) ? b : a));
 
   // Walk back: a node's stack layers (m = -1), then its arrival edge (m = predecessor, k = head op).
   const path = [n - 1], head: number[] = [], stack: number[][] = [];
@@ -156,7 +164,7 @@ export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs
     path.unshift(st.m);
     st = st.from!;
   }
-  return { choice: { path, head, stack }, cost: best.cost, inBand: inBand.length > 0 };
+  return { choice: { path, head, stack }, cost: best.cost, inBand: within.length > 0 };
 }
 
 export interface TargetDerived extends Derived {
@@ -173,7 +181,15 @@ export interface TargetDerived extends Derived {
 /** The original derivation, kept when it meets the band (or there is none), else the most probable architecture in the band. */
 export function deriveForTarget(space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band?: CostBand): TargetDerived {
   const c = argmaxChoice(space, params), cost = choiceCost(space, costs, c);
-  if (!band || (cost >= band.lo && cost <= band.hi)) return { ...derivedOf(space, c), cost, method: 'viterbi', inBand: true };
+  if (!band || inBand(band, cost)) return { ...derivedOf(space, c), cost, method: 'viterbi', inBand: true };
   const r = mostProbableInBand(space, params, costs, band);
   return { ...derivedOf(space, r.choice), cost: r.cost, method: 'in_band', viterbiCost: cost, inBand: r.inBand };
+}
+
+/** How a run records a derived architecture (metrics.jsonl epoch lines, net_config.json). */
+export function derivedRecord(d: TargetDerived, summary: ArchSummary, units: string) {
+  return {
+    arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path, params: summary.params, madds: summary.madds,
+    table_cost: summary.cost, units, derivation: d.method, ...(d.viterbiCost !== undefined ? { viterbi_cost: d.viterbiCost } : {}),
+  };
 }

@@ -4,6 +4,7 @@
 // and as JSON {"net_type": "mbv2", "net_config": [[[16, 16], "mbconv_k3_t1", [], 0, 1], ...]}.
 // Both are read by one small literal parser (no eval) that keeps line numbers for errors.
 import { CANDIDATE_OPS_TEXT, convOut, parseOp, type OpDesc } from './ops.js';
+import { join } from 'node:path';
 import { lineOf, readText, writeFileAtomic } from './io.js';
 
 export interface BlockEntry {
@@ -198,6 +199,12 @@ export function netConfigToText(net: NetConfig): string {
 
 export function netConfigToJson(net: NetConfig): string {
   return JSON.stringify({ net_type: net.netType, net_config: entryLists(net) }) + '\n';
+}
+
+/** Writes DIR/net_config (the original text format) and DIR/net_config.json with the record's fields beside the entries. */
+export function writeNetConfigPair(dir: string, net: NetConfig, record: object): void {
+  writeFileAtomic(join(dir, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), ...record }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'net_config'), netConfigToText(net));
 }
 
 /** Writes JSON when the path ends in .json, the original text format otherwise. */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeArch, type ArchSummary } from './arch_summary.js';
 import { readCostTable, resolveCosts, type CostTable } from './cost_table.js';
-import { costBand, deriveForTarget, type CostBand, type TargetDerived } from './derive.js';
+import { deriveForTarget, targetBand, type CostBand, type TargetDerived } from './derive.js';
 import { readText } from './io.js';
 import { readRun } from './plots/run.js';
 
@@ -34,8 +34,7 @@ export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
   if (!at) throw new Error(`${dir}: no architecture parameters recorded for epoch ${epoch} (arch.jsonl has epochs ${run.arch.map((a) => a.epoch).join(', ')})`);
   const { costs, missing } = resolveCosts(run.space, table);
   if (missing.length) throw new Error(`${join(dir, 'cost_table.json')}: lacks ${missing.length} op(s) of the run's space, e.g. ${missing[0]}`);
-  const target = o.target === undefined ? so.target : o.target;
-  const band = target === null ? undefined : costBand(target, o.targetForm ?? so.target_form, o.tolerance ?? so.target_tolerance);
+  const band = targetBand({ target: o.target === undefined ? so.target : o.target, target_form: o.targetForm ?? so.target_form, target_tolerance: o.tolerance ?? so.target_tolerance });
   const derived = deriveForTarget(run.space, at.params, costs, band);
   return { epoch, derived, summary: summarizeArch(derived.net, run.cfg, table), band, table };
 }

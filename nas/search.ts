@@ -11,10 +11,10 @@ import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { chainedCost, type ResolvedCosts } from './cost_chain.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
-import { costBand, deriveForTarget, type Derived } from './derive.js';
+import { deriveForTarget, derivedRecord, targetBand, type Derived } from './derive.js';
 import { writeFileAtomic } from './io.js';
 import { addToMeter, meterMeans, newMeter, type Meter } from './metrics.js';
-import { formatArch, netConfigToJson, netConfigToText, totalLayers } from './net_config.js';
+import { writeNetConfigPair } from './net_config.js';
 import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
 import { CosineSchedule } from './schedule.js';
 import { searchLoaders, type SearchData } from './search_data.js';
@@ -83,8 +83,8 @@ function opEntropy(space: SearchSpace, params: ArchParams): number[] {
 
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const { cfg, space, costs, table, reporter } = o;
-  const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed, so = cfg.optim.sub_obj;
-  const band = so.target !== null && cfg.optim.if_sub_obj ? costBand(so.target, so.target_form, so.target_tolerance) : undefined;
+  const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed;
+  const band = cfg.optim.if_sub_obj ? targetBand(cfg.optim.sub_obj) : undefined;
   const run = new RunDir(o.out);
   if (run.has('checkpoint.safetensors') && !o.resume) throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
   if (o.resume && !run.has('checkpoint.safetensors')) throw new Error(`--resume: ${o.out} holds no checkpoint.safetensors to resume from`);
@@ -168,17 +168,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const full = chainedCost(space, costs, params, { temperature: T, expectOver: 'all' });
     const entropy = opEntropy(space, params);
     const record = {
-      epoch: e, arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path,
-      params: d.summary.params, madds: d.summary.madds, table_cost: d.summary.cost, expected_cost: full.cost, units: table.units,
-      derivation: d.method, ...(d.viterbiCost !== undefined ? { viterbi_cost: d.viterbiCost } : {}),
+      epoch: e, ...derivedRecord(d, d.summary, table.units), expected_cost: full.cost,
       mean_op_entropy: entropy.reduce((x, y) => x + y, 0) / entropy.length,
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
     run.log('metrics.jsonl', { kind: 'epoch', ...record });
     run.log('arch.jsonl', { epoch: e, ...JSON.parse(archParamsToJson(space, params)), softmax_temp: 1, op_entropy: entropy });
-    const json = { ...JSON.parse(netConfigToJson(d.net)), ...record };
-    writeFileAtomic(run.path('net_config.json'), JSON.stringify(json, null, 1) + '\n');
-    writeFileAtomic(run.path('net_config'), netConfigToText(d.net));
+    writeNetConfigPair(o.out, d.net, record);
     // best/: the epoch of best supernet validation top-1; before validation starts, the latest.
     if (!phaseRuns(cfg, e, 'valid') || st.best?.epoch === e) {
       mkdirSync(run.path('best'), { recursive: true });
