@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeArch, type ArchSummary } from './arch_summary.js';
-import { readCostTable, resolveCosts, type CostTable } from './cost_table.js';
+import { costsFromFile, type CostTable } from './cost_table.js';
 import { deriveForTarget, targetBand, type CostBand, type TargetDerived } from './derive.js';
 import { readText } from './io.js';
 import { readRun } from './plots/run.js';
@@ -22,7 +22,6 @@ export interface RunDerived { epoch: number; derived: TargetDerived; summary: Ar
 
 export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
   const run = readRun(dir);
-  const table = readCostTable(join(dir, 'cost_table.json'));
   const so = run.cfg.optim.sub_obj;
   const last = run.arch[run.arch.length - 1].epoch;
   let epoch = o.epoch === 'last' ? last : o.epoch;
@@ -32,8 +31,8 @@ export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
   }
   const at = run.arch.find((a) => a.epoch === epoch);
   if (!at) throw new Error(`${dir}: no architecture parameters recorded for epoch ${epoch} (arch.jsonl has epochs ${run.arch.map((a) => a.epoch).join(', ')})`);
-  const { costs, missing } = resolveCosts(run.space, table);
-  if (missing.length) throw new Error(`${join(dir, 'cost_table.json')}: lacks ${missing.length} op(s) of the run's space, e.g. ${missing[0]}`);
+  // the search's own table; skip_reg is not needed: derivation counts a skip layer as free
+  const { table, costs } = costsFromFile(join(dir, 'cost_table.json'), run.space, { skipReg: false });
   const band = targetBand({ target: o.target === undefined ? so.target : o.target, target_form: o.targetForm ?? so.target_form, target_tolerance: o.tolerance ?? so.target_tolerance });
   const derived = deriveForTarget(run.space, at.params, costs, band);
   return { epoch, derived, summary: summarizeArch(derived.net, run.cfg, table), band, table };
