@@ -10,6 +10,7 @@ export * from './ops/elementwise.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';
 export * from './ops/depthwise.js';
+export * from './ops/narrow.js';
 export * from './ops/batchnorm.js';
 export * from './ops/pool.js';
 export * from './ops/loss.js';
