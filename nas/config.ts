@@ -112,6 +112,12 @@ export const SCHEMA = {
     sample_policy: oneOf('prob', ['prob', 'uniform'] as const),
     weight_sample_num: int(1, { min: 1 }),
     arch_sample_num: int(2, { min: 1 }),             // new: ops sampled per row in arch steps (original: 2)
+    // new: MBConv candidates of a mixed op window one set of weights (nas/shared_mbconv.ts);
+    // false = original (independent weights per candidate)
+    weight_sharing: bool(false),
+    // new: the ops supernet validation runs: 'argmax' the most probable op of each row (the
+    // single path that the weight steps train); 'all' every op mixed by its weight (original)
+    valid_policy: oneOf('all', ['all', 'argmax'] as const),
     softmax_temp: num(1, { gt: 0 }),
     num_classes: int(100, { min: 1 }),               // new: supernet classes (original: 100)
     val_fraction: num(0.2, { gt: 0, lt: 1 }),        // new: share of each class's training images in the search-val split (original: 0.2)

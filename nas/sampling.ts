@@ -4,15 +4,16 @@ import { softmax, type ArchParams } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
 
-export type SamplePolicy = 'prob' | 'uniform' | 'all';
+export type SamplePolicy = 'prob' | 'uniform' | 'all' | 'argmax';
 
 /**
  * `num` distinct candidates of one row without replacement, sorted ascending: drawn with
  * probabilities softmax(row) (temperature 1, as the original) or uniformly; every index when
- * `num` covers the row.
+ * `num` covers the row; 'argmax' takes the most probable one alone.
  */
 export function sampleRow(row: ArrayLike<number>, num: number, policy: SamplePolicy, rng: Random): number[] {
   const k = row.length;
+  if (policy === 'argmax') return [Array.prototype.indexOf.call(row, Math.max(...Array.from(row)))];
   if (policy === 'all' || num >= k) return Array.from({ length: k }, (_, i) => i);
   const w = policy === 'prob' ? Array.from(softmax(row, 1)) : new Array(k).fill(1);
   const picked: number[] = [];

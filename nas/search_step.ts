@@ -37,7 +37,7 @@ export class SearchModel {
   constructor(readonly cfg: Config, readonly space: SearchSpace, readonly costs: ResolvedCosts, rng: Random) {
     // As the original: the architecture parameters draw from the stream before the modules.
     this.params = mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => 1e-3 * rng.normal()));
-    this.net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum }, rng);
+    this.net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum, shareWeights: cfg.search_params.weight_sharing }, rng);
     this.weights = this.net.parameters();
     const w = cfg.optim.weight, a = cfg.optim.arch;
     this.sgd = new SGD(this.weights, { lr: w.init_lr, momentum: w.momentum, weightDecay: w.weight_decay, nesterov: w.nesterov });
@@ -48,7 +48,7 @@ export class SearchModel {
   /** The sampling policy of a phase at an epoch (spec 2.2). */
   policy(phase: Phase, epoch: number): SamplePolicy {
     const sp = this.cfg.search_params;
-    return phase === 'valid' ? 'all' : phase === 'arch' ? 'prob' : epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
+    return phase === 'valid' ? sp.valid_policy : phase === 'arch' ? 'prob' : epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
   }
 
   async step(phase: Phase, b: Batch, policy: SamplePolicy, rng: Random): Promise<StepResult> {

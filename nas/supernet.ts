@@ -12,6 +12,8 @@ import { globalAvgPool } from '../engine/ops/pool.js';
 import type { Random } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { candidateModule } from './candidates.js';
+import { parseOp } from './ops.js';
+import { SharedMBConv, SharedMBConvWeights } from './shared_mbconv.js';
 import type { SampledOps } from './cost_chain.js';
 import type { MixLayout } from './mix_weights.js';
 import type { SearchSpace } from './space.js';
@@ -19,9 +21,20 @@ import type { SearchSpace } from './space.js';
 /** The candidates of one head edge or stack layer. */
 class MixedOp extends Module {
   readonly ops: Module[];
-  constructor(names: string[], cin: number, cout: number, stride: 1 | 2, rng: Random, bn: { eps: number; momentum: number }) {
+  constructor(names: string[], cin: number, cout: number, stride: 1 | 2, rng: Random, bn: { eps: number; momentum: number }, share: boolean) {
     super();
-    this.ops = names.map((n, k) => this.child(String(k), candidateModule(n, cin, cout, stride, rng, { affine: false, bn })));
+    const o = { affine: false, bn };
+    // With sharing, the MBConvs with expansion 1 and those with more each window one set of weights.
+    const group = (name: string) => { const op = parseOp(name); return op?.kind === 'mbconv' ? (op.t > 1 ? 'expanded' : 't1') : undefined; };
+    const shared = new Map<string, SharedMBConvWeights>();
+    if (share) for (const g of ['t1', 'expanded']) {
+      const ops = names.filter((n) => group(n) === g).map((n) => parseOp(n) as { k: number; t: number });
+      if (ops.length > 1) shared.set(g, this.child(`shared_${g}`, new SharedMBConvWeights(cin, cout, Math.max(...ops.map((x) => x.k)), Math.max(...ops.map((x) => x.t)), rng)));
+    }
+    this.ops = names.map((n, k) => {
+      const w = shared.get(group(n) ?? ''), op = parseOp(n) as { k: number; t: number };
+      return this.child(String(k), w ? new SharedMBConv(w, op.k, op.t, stride, o) : candidateModule(n, cin, cout, stride, rng, o));
+    });
   }
   forward(): Tensor { throw new Error('a MixedOp runs through Supernet.forwardSampled'); }
 
@@ -44,7 +57,11 @@ class ConvBnAct extends Module {
   forward(x: Tensor): Tensor { return this.bn.forward(this.conv.forward(x)); }
 }
 
-export interface SupernetOptions { bnEps: number; bnMomentum: number }
+export interface SupernetOptions {
+  bnEps: number; bnMomentum: number;
+  /** MBConv candidates of a mixed op window shared weights (nas/shared_mbconv.ts); false = original. */
+  shareWeights: boolean;
+}
 
 export class Supernet extends Module {
   private readonly stem: ConvBnAct;
@@ -58,14 +75,15 @@ export class Supernet extends Module {
   constructor(readonly space: SearchSpace, o: SupernetOptions, rng: Random) {
     super();
     const sp = space, n = sp.numNodes, mb = sp.netType === 'mbv2';
-    // The ResNet supernet keeps the framework's default BN settings (spec 1.6).
+    // The head block's projection BN is affine (MBConv does so at expansion 1), its depthwise one
+    // is not, as in the original (spec 11). The ResNet supernet keeps the framework's default BN settings (spec 1.6).
     const bn = mb ? { eps: o.bnEps, momentum: o.bnMomentum } : { eps: 1e-5, momentum: 0.1 };
     const stride = (s: number) => s as 1 | 2;
     this.stem = this.child('stem', new ConvBnAct(sp.inChannels, sp.initDim, 3, stride(sp.stemStride), rng, !mb, bn, mb ? 'relu6' : 'relu'));
-    if (mb) this.headBlock = this.child('head_block', new MBConv(sp.initDim, sp.headDim, 3, 1, 1, rng, { affine: true, bn }));
+    if (mb) this.headBlock = this.child('head_block', new MBConv(sp.initDim, sp.headDim, 3, 1, 1, rng, { affine: false, bn }));
     for (let s = 1; s < n - 1; s++) {
-      this.heads[s] = sp.pred[s].map((m, r) => this.child(`block${s}.head${r}`, new MixedOp(sp.primitivesHead, sp.chs[m], sp.chs[s], stride(sp.predStride[s][r]), rng, bn)));
-      this.stacks[s] = Array.from({ length: sp.numLayers[s] }, (_, l) => this.child(`block${s}.stack${l}`, new MixedOp(sp.primitivesStack, sp.chs[s], sp.chs[s], 1, rng, bn)));
+      this.heads[s] = sp.pred[s].map((m, r) => this.child(`block${s}.head${r}`, new MixedOp(sp.primitivesHead, sp.chs[m], sp.chs[s], stride(sp.predStride[s][r]), rng, bn, o.shareWeights)));
+      this.stacks[s] = Array.from({ length: sp.numLayers[s] }, (_, l) => this.child(`block${s}.stack${l}`, new MixedOp(sp.primitivesStack, sp.chs[s], sp.chs[s], 1, rng, bn, o.shareWeights)));
     }
     this.lastBranches = sp.pred[n - 1].map((m, r) => this.child(`conv1_1.${r}`, new ConvBnAct(sp.chs[m], sp.lastDim, 1, 1, rng, false, bn, 'relu6')));
     this.classifier = this.child('classifier', new Linear(sp.lastDim, sp.numClasses, rng));

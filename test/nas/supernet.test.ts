@@ -47,7 +47,7 @@ const randomParams = (rng: Random, scale: number): ArchParams => mapArchParams(s
 for (const policy of ['all', 'uniform'] as const) {
   test(`a tiny supernet learns: loss falls 5x in 40 steps (${policy === 'all' ? 'every candidate' : 'one sampled path'})`, async () => {
     const rng = new Random(1);
-    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng);
+    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: false }, rng);
     const params = randomParams(rng, 1e-3);
     const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
     const sampled = sampleOps(space, params, 1, policy, rng);
@@ -74,7 +74,7 @@ for (const policy of ['all', 'uniform'] as const) {
 
 test('memory follows the sampled network: one op a row needs far less than all of them', async () => {
   const rng = new Random(2);
-  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng);
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: false }, rng);
   const params = randomParams(rng, 1e-3);
   const { x, y } = batch(rng, 16);
   const peak = (policy: 'uniform' | 'all') => {
@@ -96,7 +96,7 @@ test('memory follows the sampled network: one op a row needs far less than all o
 // size that float32 can resolve. Training-mode batch norm has its own float64 gradient checks.
 test('architecture gradients through the supernet match finite differences of the GPU loss', async () => {
   const rng = new Random(3);
-  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1 }, rng).eval();
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: false }, rng).eval();
   for (const p of net.parameters()) p.requiresGrad = false;   // as in an architecture step
   const params = randomParams(rng, 0.5);
   const sampled = sampleOps(space, params, 2, 'prob', rng);
