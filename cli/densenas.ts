@@ -12,6 +12,7 @@ import * as exporter from './export.js';
 import * as lut from './lut.js';
 import * as plot from './plot.js';
 import * as retrain from './retrain.js';
+import * as sample from './sample.js';
 import * as search from './search.js';
 import * as space from './space.js';
 import * as validate from './validate.js';
@@ -22,7 +23,7 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('densenas')
     // one call each: a list would need one argument type for all
-    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(derive).command(retrain)
+    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(derive).command(sample).command(retrain)
     .command(validate).command(exporter).command(plot).command(bench)
     .demandCommand(1, 'name a command (densenas --help lists them)')
     .strict()

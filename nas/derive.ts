@@ -60,7 +60,7 @@ export function deriveArch(space: SearchSpace, params: ArchParams): Derived {
   return derivedOf(space, argmaxChoice(space, params));
 }
 
-const derivedOf = (space: SearchSpace, c: Choice): Derived => ({ path: c.path, net: netOf(space, c) });
+export const derivedOf = (space: SearchSpace, c: Choice): Derived => ({ path: c.path, net: netOf(space, c) });
 
 function argmaxChoice(space: SearchSpace, params: ArchParams): Choice {
   const path = derivePath(space, params.betas);
@@ -170,8 +170,11 @@ export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs
 export interface TargetDerived extends Derived {
   /** The table cost of the derived architecture. */
   cost: number;
-  /** 'viterbi' the original derivation (no target, or its architecture is in the band), else 'in_band'. */
-  method: 'viterbi' | 'in_band';
+  /**
+   * 'viterbi' the original derivation (no target, or its architecture is in the band), else
+   * 'in_band'; 'sampled' a random architecture of the band (nas/sample.ts), no derivation at all.
+   */
+  method: 'viterbi' | 'in_band' | 'sampled';
   /** The original derivation's cost, when it was replaced. */
   viterbiCost?: number;
   /** False when no architecture of the space has a cost in the band (the nearest is taken). */

@@ -9,7 +9,9 @@ import { mapArchParams, softmax, zeroArchParams, type ArchParams } from '../../n
 import { archShapeOf, summarizeArch } from '../../nas/arch_summary.js';
 import { loadConfig, type Config } from '../../nas/config.js';
 import { opsTableCost, resolveCosts, spaceOpDescs, TABLE_FORMAT, type CostTable } from '../../nas/cost_table.js';
-import { costBand, deriveArch, deriveForTarget, derivePath, mostProbableInBand } from '../../nas/derive.js';
+import { costBand, deriveArch, deriveForTarget, derivePath, inBand, mostProbableInBand } from '../../nas/derive.js';
+import { Random } from '../../engine/random.js';
+import { sampleInBand } from '../../nas/sample.js';
 import { archOps, formatArch, totalLayers, type NetConfig } from '../../nas/net_config.js';
 import { opKey } from '../../nas/ops.js';
 import { buildSpace, type SearchSpace } from '../../nas/space.js';
@@ -165,6 +167,24 @@ test('the architecture derived in the band is the most probable one there (brute
       for (const a of all) if (a.cost >= band.lo + margin && a.cost <= band.hi - margin) assert.ok(a.logp <= logp + 1e-12, `${formatArch(a.net)} is more probable`);
     } else assert.is(formatArch(d.net), formatArch(deriveArch(small, p).net));
   }
+});
+
+test('sample: distinct random architectures, each in the band by its net_config summed through the table', () => {
+  const table = randomTable(small), { costs } = resolveCosts(small, table);
+  const shape = archShapeOf(smallCfg, smallCfg.search_params.num_classes, 1);
+  // skip layers make several choices one network: key by the network
+  const cost = new Map(everyArch(small, zeroArchParams(small)).map((a) => [formatArch(a.net), opsTableCost(archOps(a.net, shape), table).total]));
+  const sorted = [...cost.values()].sort((a, b) => a - b);
+  const band = costBand(sorted[Math.floor(sorted.length / 2)], 'two_sided', 0.0005);
+  const inside = [...cost].filter(([, c]) => inBand(band, c)).map(([k]) => k);
+  assert.ok(inside.length > 5 && inside.length < cost.size / 20, `${inside.length} of ${cost.size} in the band`);
+  const got = sampleInBand(small, costs, band, Math.ceil(inside.length / 2), new Random(7));
+  const keys = got.map((d) => formatArch(d.net));
+  assert.is(new Set(keys).size, keys.length, 'distinct');
+  for (const k of keys) assert.ok(inside.includes(k), `${k} is not in the band`);
+  for (const d of got) assert.ok(Math.abs(d.cost - cost.get(formatArch(d.net))!) < 1e-9 * d.cost, `${formatArch(d.net)}: ${d.cost}`);
+  assert.equal(sampleInBand(small, costs, band, 3, new Random(7)).map((d) => formatArch(d.net)), keys.slice(0, 3));
+  assert.throws(() => sampleInBand(small, costs, band, inside.length + 1, new Random(7), 50_000), /distinct architectures of/);
 });
 
 test('a target: the Viterbi architecture is kept inside the band and replaced outside it; an unreachable band takes the nearest', () => {
