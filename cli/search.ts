@@ -46,6 +46,10 @@ export async function handler(a: { config?: string; data: string; out: string; r
     if (r.interrupted) { destroy(); process.exit(130); }
     console.log(`Derived arch: ${formatArch(r.net)}`);
     console.log(`params ${(r.summary.params / 1e6).toFixed(3)} M, multiply-adds ${(r.summary.madds / 1e6).toFixed(2)} M, ${table.kind} ${r.summary.cost?.toFixed(3) ?? 'n/a'} ${table.units}`);
+    const { final, uniform } = r.entropy, share = final / uniform;
+    console.log(`architecture weights: mean op entropy ${final.toFixed(3)} nats, ${(100 * share).toFixed(1)}% of uniform (${uniform.toFixed(3)})`
+      + (share > 0.97 ? ': they barely moved, so the derived architecture is close to a pick at random (more architecture steps,'
+        + ' a larger optim.arch.alpha_lr, or a supernet that learns more: search_params.weight_sharing)' : ''));
     console.log(`run directory ${a.out}: net_config, net_config.json, metrics.jsonl, arch.jsonl, checkpoint.safetensors`);
   } finally {
     destroy();

@@ -6,7 +6,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
-import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
+import { archParamsToJson, type ArchParams } from './arch_params.js';
+import { meanOpEntropy, opEntropy, uniformOpEntropy } from './entropy.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { chainedCost, type ResolvedCosts } from './cost_chain.js';
@@ -49,7 +50,11 @@ interface SearchState {
   logSizes: Record<string, number>;
 }
 
-export interface SearchResult { epochs: number; net: Derived['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean }
+export interface SearchResult {
+  epochs: number; net: Derived['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean;
+  /** Mean op entropy of the final architecture parameters and of uniform weights (nas/entropy.ts). */
+  entropy: { final: number; uniform: number };
+}
 
 const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
   phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch) || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
@@ -65,19 +70,6 @@ function readArch(path: string, tensors: Record<string, HostTensor>, prefix: str
     const e = tensors[`${prefix}.${kind}.${i}`];
     if (!e || e.data.length !== x.length) throw new Error(`${path}: missing or mis-sized ${prefix}.${kind}.${i} (a checkpoint of another space?)`);
     x.set(e.data);
-  });
-}
-
-/** Mean entropy (nats) of the op softmax of every head row and stack layer, per block. */
-function opEntropy(space: SearchSpace, params: ArchParams): number[] {
-  const ent = (m: Float64Array, k: number) => {
-    const rows = [];
-    for (let r = 0; r < m.length / k; r++) rows.push(-softmax(m.subarray(r * k, (r + 1) * k), 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0));
-    return rows;
-  };
-  return params.head.map((m, b) => {
-    const rows = [...ent(m, space.primitivesHead.length), ...ent(params.stack[b], space.primitivesStack.length)];
-    return rows.reduce((a, x) => a + x, 0) / Math.max(rows.length, 1);
   });
 }
 
@@ -169,7 +161,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const entropy = opEntropy(space, params);
     const record = {
       epoch: e, ...derivedRecord(d, d.summary, table.units), expected_cost: full.cost,
-      mean_op_entropy: entropy.reduce((x, y) => x + y, 0) / entropy.length,
+      mean_op_entropy: meanOpEntropy(space, params),
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
     run.log('metrics.jsonl', { kind: 'epoch', ...record });
@@ -193,6 +185,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
   function derivation() {
     const d = deriveForTarget(space, params, costs, band);
-    return { ...d, summary: summarizeArch(d.net, cfg, table) };
+    return { ...d, summary: summarizeArch(d.net, cfg, table), entropy: { final: meanOpEntropy(space, params), uniform: uniformOpEntropy(space) } };
   }
 }

@@ -1,7 +1,9 @@
 // Training curves per epoch: top-1 accuracy and loss of each phase (arch, weight and supernet
 // validation, from the 'phase' lines), and the expected cost of the supernet beside the table
-// cost of the derived architecture (from the 'epoch' lines).
+// cost of the derived architecture, and how sure the op weights are: their mean entropy as a
+// share of uniform weights' (from the 'epoch' lines).
 import { chart, epochDomain, extent, legend, type Series } from './axes.js';
+import { uniformOpEntropy } from '../entropy.js';
 import { PHASES } from '../search_step.js';
 import type { RunData } from './run.js';
 import { DASHES, MUTED, PALETTE, type Plot, text } from './svg.js';
@@ -23,15 +25,22 @@ export function curvesPlot(run: RunData): Plot {
     { label: 'expected cost', cls: 'curve', colour: PALETTE[4], dash: DASHES[0], pts: run.epochs.map((l) => [l.epoch, l.expected_cost]) },
     { label: 'derived table cost', cls: 'curve', colour: PALETTE[7], dash: DASHES[1], pts: run.epochs.filter((l) => l.table_cost !== null).map((l) => [l.epoch, l.table_cost!]) },
   ];
+  const uniform = uniformOpEntropy(run.space);
+  const certainty: Series[] = [{
+    label: 'op entropy', cls: 'curve', colour: PALETTE[5], dash: DASHES[0],
+    pts: run.epochs.filter((l) => l.mean_op_entropy !== undefined).map((l) => [l.epoch, (100 * l.mean_op_entropy!) / uniform]),
+  }];
   const panels = [
     { title: 'Top-1 accuracy', yLabel: 'top-1 (%)', series: perPhase('top1') },
     { title: 'Loss', yLabel: 'loss', series: perPhase('loss') },
     { title: 'Cost', yLabel: units ? `cost (${units})` : 'cost', series: cost },
+    { title: 'Op entropy (100% = uniform)', yLabel: '% of uniform', series: certainty },
   ];
-  const width = LEFT + 3 * PANEL_W + 2 * GAP + 24;
+  const width = LEFT + panels.length * PANEL_W + (panels.length - 1) * GAP + 24;
   const parts = [
     text(24, 30, `Search curves over ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}`, { 'font-size': 18, 'font-weight': 'bold' }),
-    text(24, 52, `per-epoch means of each phase (the arch loss includes the cost term); cost: the supernet's expected cost and the derived architecture's, summed from the table`, { fill: MUTED }),
+    text(24, 52, `per-epoch means of each phase (the arch loss includes the cost term); cost: the supernet's expected cost and the derived architecture's, summed from the table;`
+      + ` op entropy: how far the op weights are from uniform (lower: the search is surer)`, { fill: MUTED }),
   ];
   panels.forEach((p, i) => {
     const f = { x: LEFT + i * (PANEL_W + GAP), y: TOP, w: PANEL_W, h: PANEL_H };
@@ -39,7 +48,7 @@ export function curvesPlot(run: RunData): Plot {
   });
   const key = legend(24, 84, [
     ...phases.map((p) => ({ label: PHASE_NAME[p], ...PHASE_STYLE[p] })),
-    ...cost.map((s) => ({ label: s.label, colour: s.colour, dash: s.dash })),
+    ...[...cost, ...certainty].map((s) => ({ label: s.label, colour: s.colour, dash: s.dash })),
   ], width - 48);
   parts.push(key.svg);
   const missing = PHASES.filter((p) => !phases.includes(p));

@@ -20,6 +20,8 @@ export interface EpochLine {
   derived?: { path: number[]; net: NetConfig };
   /** How: 'viterbi' (the original) or 'in_band' (the most probable within the cost target). */
   derivation?: string;
+  /** Mean entropy (nats) of the op weights at the end of the epoch (nas/entropy.ts). */
+  mean_op_entropy?: number;
 }
 export interface ArchEpoch { epoch: number; params: ArchParams }
 
@@ -89,6 +91,7 @@ function readMetrics(path: string, netType: string): { phases: PhaseLine[]; epoc
           ? { path: field<number[]>(rec, 'path', (v) => Array.isArray(v) && v.every(isEpoch), 'a list of node numbers', where), net: parseNetConfigText(`${rec.arch}\nnet_type: ${netType}`, `${where}: field arch`) }
           : undefined,
         derivation: typeof rec.derivation === 'string' ? rec.derivation : undefined,
+        mean_op_entropy: isNum(rec.mean_op_entropy) ? (rec.mean_op_entropy as number) : undefined,
       });
     }
   }
