@@ -72,6 +72,37 @@ for (const policy of ['all', 'uniform'] as const) {
   });
 }
 
+// A fresh uniform sample every step: with independent weights each op trains only when drawn and
+// its channels mean something else than its rivals', so the loss hardly falls in 60 steps; with the
+// candidates windowing shared weights (nas/shared_mbconv.ts) it falls as for a fixed path.
+test('one uniformly drawn op per step: shared weights learn where independent ones do not', async () => {
+  const finalLoss = async (shareWeights: boolean) => {
+    const rng = new Random(2);
+    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights }, rng);
+    const params = randomParams(rng, 1e-3);
+    const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+    const losses: number[] = [];
+    for (let step = 0; step < 60; step++) {
+      const sampled = sampleOps(space, params, 1, 'uniform', rng), layout = mixLayout(space, sampled);
+      const { x, y } = batch(rng, 32);
+      const loss = tidy(() => {
+        sgd.zeroGrad();
+        const w = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
+        const l = crossEntropy(net.forwardSampled(x, sampled, layout, w), y);
+        l.backward();
+        sgd.step();
+        return l;
+      });
+      losses.push(await loss.item());
+      loss.dispose(); x.dispose(); y.dispose();
+    }
+    net.dispose();
+    return losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
+  };
+  const shared = await finalLoss(true), independent = await finalLoss(false);
+  assert.ok(shared * 2 < independent, `mean loss of the last 10 steps: shared ${shared.toFixed(3)}, independent ${independent.toFixed(3)}`);
+});
+
 test('memory follows the sampled network: one op a row needs far less than all of them', async () => {
   const rng = new Random(2);
   const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: false }, rng);
