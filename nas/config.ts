@@ -112,9 +112,10 @@ export const SCHEMA = {
     sample_policy: oneOf('prob', ['prob', 'uniform'] as const),
     weight_sample_num: int(1, { min: 1 }),
     arch_sample_num: int(2, { min: 1 }),             // new: ops sampled per row in arch steps (original: 2)
-    // new: MBConv candidates of a mixed op window one set of weights (nas/shared_mbconv.ts);
+    // new: MBConv candidates of a mixed op window one set of weights (nas/shared_mbconv.ts), without
+    // which one uniformly drawn op per step leaves the supernet near chance (docs/search-learning.md);
     // false = original (independent weights per candidate)
-    weight_sharing: bool(false),
+    weight_sharing: bool(true),
     // new: the ops supernet validation runs: 'argmax' the most probable op of each row (the
     // single path that the weight steps train); 'all' every op mixed by its weight (original)
     valid_policy: oneOf('all', ['all', 'argmax'] as const),
