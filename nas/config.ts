@@ -105,6 +105,9 @@ export const SCHEMA = {
     use_seed: bool(false),
     seed: int(0, { min: 0 }),
     num_classes: int(1000, { min: 1 }),              // new: classes of derived models (original: 1000)
+    // new: share of each class's training images a retrain holds out to choose its best epoch
+    // (the original chooses it on the test set, which then no longer measures the model)
+    val_fraction: num(0.1, { gt: 0, lt: 1 }),
   },
   search_params: {
     arch_update_epoch: int(10, { min: 0 }),
