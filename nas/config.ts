@@ -6,7 +6,7 @@
 // set keys that exist, with values of the right type and range; errors name the source, the
 // dotted key and, for files, the line.
 import { LineCounter, parseDocument, parse as parseYaml, stringify, isMap, isPair, isScalar, type Node } from 'yaml';
-import { readText, writeFileAtomic } from './io.js';
+import { readText, showValue, writeFileAtomic } from './io.js';
 
 interface Leaf<T> {
   readonly leaf: true;
@@ -31,7 +31,7 @@ function inRange(v: number, r: Range): boolean {
     (r.lt !== undefined && !(v < r.lt)) || (r.max !== undefined && !(v <= r.max)));
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
+const show = (v: unknown) => showValue(v);
 
 function numberLeaf(def: number, r: Range, integer: boolean): Leaf<number> {
   const what = `${integer ? 'an integer' : 'a number'}${rangeText(r) ? ' ' + rangeText(r) : ''}`;
@@ -269,7 +269,13 @@ export function mergeYamlText(cfg: Config, text: string, source: string): void {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   if (doc.errors.length) throw new Error(`config ${source}: ${doc.errors[0].message}`);
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    // Aliases are expanded here; the yaml package refuses a document that expands past its alias budget.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new Error(`config ${source}: ${(err as Error).message}`);
+  }
   if (data === null || data === undefined) return;
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`config ${source}: expected a mapping at the top level`);
   const lines = keyLines(doc.contents, lc);
@@ -295,12 +301,22 @@ export function applyOverride(cfg: Config, assignment: string): void {
   setKey(cfg, key, value ?? null, (k) => `--set ${assignment}: key ${k}`);
 }
 
-/** Defaults, then each YAML file in order, then each override. */
+/** Defaults, then each YAML file in order, then each override; then the checks across keys. */
 export function loadConfig(files: string[], overrides: string[] = []): Config {
   const cfg = defaultConfig();
   for (const f of files) mergeYamlText(cfg, readText(f, 'config'), f);
   for (const o of overrides) applyOverride(cfg, o);
+  checkAcrossKeys(cfg, [...files.map((f) => `config ${f}`), ...overrides.map((o) => `--set ${o}`)].join(', ') || 'the defaults');
   return cfg;
+}
+
+/** What one key cannot check alone: the normalisation has one mean and std per input channel, or one for all. */
+function checkAcrossKeys(cfg: Config, source: string): void {
+  const c = cfg.data.input_size[0];
+  for (const k of ['mean', 'std'] as const) {
+    const n = cfg.data[k].length;
+    if (n !== 1 && n !== c) throw new Error(`${source}: key data.${k} has ${n} values, data.input_size has ${c} channel(s): give one per channel, or one for all`);
+  }
 }
 
 export function configToYaml(cfg: Config): string {

@@ -38,6 +38,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
+/** A value for an error message: numbers as JavaScript writes them (NaN, Infinity, where JSON says null). */
+export function showValue(v: unknown, max = 60): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v.length > max ? v.slice(0, max) + '...' : v}'`;
+  const text = JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) ?? String(v);
+  return text.length > max ? text.slice(0, max) + '...' : text;
+}
+
 /** 1-based line of a character offset in a text. */
 export function lineOf(text: string, offset: number): number {
   let line = 1;

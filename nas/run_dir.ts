@@ -100,7 +100,7 @@ export class RunLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw fsError(e, path, 'cannot take the run lock');
       }
       const text = readFileSync(path, 'utf8').trim(), pid = Number(text);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         throw new Error(`${run.dir} is in use by process ${pid} (${path}); wait for it to end, or choose another --out`);
       }
       reporter.line(`${path}: taking over the lock of process ${text || '(none recorded)'}, which is no longer running`);
