@@ -310,9 +310,18 @@ export function loadConfig(files: string[], overrides: string[] = []): Config {
   return cfg;
 }
 
-/** What one key cannot check alone: the normalisation has one mean and std per input channel, or one for all. */
+/** Floats one input batch may hold (1 GiB): more would fail as "Invalid typed array length" deep in the loader. */
+const MAX_BATCH_FLOATS = 2 ** 28;
+
+/**
+ * What one key cannot check alone: the normalisation has one mean and std per input channel (or
+ * one for all), and an input batch fits in memory.
+ */
 function checkAcrossKeys(cfg: Config, source: string): void {
-  const c = cfg.data.input_size[0];
+  const [c, h, w] = cfg.data.input_size, floats = cfg.data.batch_size * c * h * w;
+  if (floats > MAX_BATCH_FLOATS) {
+    throw new Error(`${source}: keys data.batch_size and data.input_size: a batch of ${cfg.data.batch_size} images of ${c}x${h}x${w} is ${floats} floats, more than ${MAX_BATCH_FLOATS}`);
+  }
   for (const k of ['mean', 'std'] as const) {
     const n = cfg.data[k].length;
     if (n !== 1 && n !== c) throw new Error(`${source}: key data.${k} has ${n} values, data.input_size has ${c} channel(s): give one per channel, or one for all`);

@@ -4,7 +4,7 @@
 // DIR/model.safetensors with DIR/net_config.json (`folded: true`, the input shape, classes, mean
 // and std). FoldedNet is the inference network that runs such a file: conv + bias + activation
 // where DerivedNet runs conv, BN and a fused activation.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTensors, writeSafetensors, type HostTensor } from '../engine/checkpoint.js';
 import { Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
@@ -15,7 +15,7 @@ import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { defaultConfig, type Config } from './config.js';
 import type { DerivedNet } from './derived.js';
-import { readText, showValue, writeFileAtomic } from './io.js';
+import { makeDir, readText, showValue, writeFileAtomic } from './io.js';
 import { netConfigToJson, parseNetConfigJson, type NetConfig } from './net_config.js';
 import { parseOp } from './ops.js';
 
@@ -198,10 +198,10 @@ export async function exportFolded(model: DerivedNet, cfg: Config, eps: number, 
   };
   const folded = new FoldedNet(model.net, { inChannels: c, classes: meta.classes, stemStride: meta.stem_stride });
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeSafetensors(join(dir, 'model.safetensors'), foldState(folded, state, eps), { format: FOLDED_FORMAT });
     writeFileAtomic(join(dir, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(model.net)), ...meta }) + '\n');
-    if (table) copyFileSync(table, join(dir, 'cost_table.json'));
+    if (table) writeFileAtomic(join(dir, 'cost_table.json'), readText(table, 'cost table'));
     loadTensors(join(dir, 'model.safetensors'), folded.stateDict());
   } catch (e) {
     folded.dispose();

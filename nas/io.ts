@@ -21,13 +21,18 @@ export function fsError(err: unknown, path: string, doing: string): Error {
   return new Error(`${path}: ${doing} (${e.code ? `${e.code}: ` : ''}${why})`);
 }
 
+/** Makes a folder (and its parents), with an error that names it. */
+export function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    throw fsError(err, path, 'cannot create the folder');
+  }
+}
+
 /** Writes a file under a temporary name in its folder (made when missing), then renames it; the temporary file never stays. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch (err) {
-    throw fsError(err, dirname(path), 'cannot create the folder');
-  }
+  makeDir(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, data);

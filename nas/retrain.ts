@@ -7,7 +7,6 @@
 // best/ (the weights of the best validation top-1 and their net_config), plots/ (the training
 // curves, redrawn every epoch) and checkpoint.safetensors, the last checkpoint (every epoch end
 // and on SIGINT/SIGTERM), from which --resume continues exactly.
-import { mkdirSync } from 'node:fs';
 import { saveTensors } from '../engine/checkpoint.js';
 import { crossEntropy } from '../engine/ops/loss.js';
 import { SGD } from '../engine/optim/sgd.js';
@@ -19,7 +18,7 @@ import { configToYaml, type Config } from './config.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
 import { subsetDataset } from './data/dataset.js';
 import { derivedFor } from './derived.js';
-import { writeFileAtomic } from './io.js';
+import { makeDir, writeFileAtomic } from './io.js';
 import { addToMeter, isMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, type NetConfig } from './net_config.js';
 import type { StepReporter } from './progress.js';
@@ -177,7 +176,7 @@ async function retrainLoop(o: RetrainOptions, run: ResumableRun<{ retrain: Retra
     const isBest = !st.best || ev.top1 > st.best.val_top1;
     if (isBest) {
       st.best = { epoch: e, val_top1: ev.top1, test_top1: te.top1, test_top5: te.top5 };
-      mkdirSync(dir.path('best'), { recursive: true });
+      makeDir(dir.path('best'));
       await saveTensors(dir.path(BEST_WEIGHTS), model.stateDict(), { epoch: String(e), val_top1: String(ev.top1), test_top1: String(te.top1) });
       writeFileAtomic(dir.path('best/net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), epoch: e, val_top1: ev.top1, test_top1: te.top1, test_top5: te.top5 }) + '\n');
     }

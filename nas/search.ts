@@ -3,7 +3,7 @@
 // validation (from val_start_epoch) and derivation, with everything a run needs to be
 // inspected and resumed exactly: metrics.jsonl, arch.jsonl, net_config(.json) every epoch with
 // best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
 import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
@@ -199,8 +199,7 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     writeNetConfigPair(o.out, d.net, record);
     // best/: the epoch of best supernet validation top-1; before validation starts, the latest.
     if (!phaseRuns(cfg, e, 'valid') || st.best?.epoch === e) {
-      mkdirSync(dir.path('best'), { recursive: true });
-      for (const f of ['net_config.json', 'net_config']) copyFileSync(dir.path(f), dir.path(`best/${f}`));
+      for (const f of ['net_config.json', 'net_config']) writeFileAtomic(dir.path(`best/${f}`), readFileSync(dir.path(f)));
     }
     reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
     if (d.method === 'in_band') reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}] replaced the Viterbi one (${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);

@@ -29,12 +29,13 @@ test('a YAML alias bomb is refused with the file named', () => {
   assert.throws(() => loadConfig([file]), new RegExp(`config ${file}: .*alias`, 'i'));
 });
 
-test('data.mean and data.std of the wrong length are refused when the config loads', () => {
+test('data.mean and data.std of the wrong length, and a batch too large to allocate, are refused when the config loads', () => {
   const file = join(dir, 'mean.yaml');
   writeFileSync(file, 'data:\n  input_size: [3, 32, 32]\n  mean: []\n');
   assert.throws(() => loadConfig([file]), /mean\.yaml.*key data\.mean has 0 values, data\.input_size has 3 channel/);
   assert.throws(() => loadConfig([], ['data.std=[0.2, 0.3]']), /--set data\.std=.*key data\.std has 2 values/);
   loadConfig([], ['data.input_size=[1,28,28]', 'data.mean=[0.5]', 'data.std=[0.5]']);
+  assert.throws(() => loadConfig([], ['data.input_size=[3,100000,100000]']), /keys data\.batch_size and data\.input_size: a batch of 1024 images of 3x100000x100000 is .* floats, more than/);
 });
 
 const table = (o: Record<string, unknown> = {}) => ({
