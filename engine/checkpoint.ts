@@ -57,7 +57,11 @@ export function writeSafetensors(path: string, entries: Record<string, HostTenso
   }
 }
 
-/** Reads and checks a safetensors file: every entry's offsets, dtype and shape must agree. */
+/**
+ * Reads and checks a safetensors file: every entry's offsets, dtype and shape must agree, and the
+ * data its checksum, when the header holds one (files of other programs may not). The metadata
+ * comes back as written, without the checksum.
+ */
 export function readSafetensors(path: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
   let buf: Buffer;
   try { buf = readFileSync(path); } catch (e) { throw new CheckpointError(`${path}: cannot read checkpoint (${(e as Error).message})`); }
@@ -69,10 +73,11 @@ export function readSafetensors(path: string): { tensors: Record<string, HostTen
     throw new CheckpointError(`${path}: corrupt checkpoint header (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`${path}: corrupt checkpoint header (not a JSON object)`);
-  const metadata = header.__metadata__ ?? {};
-  if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
+  const raw = header.__metadata__ ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
     throw new CheckpointError(`${path}: corrupt checkpoint header (__metadata__ must map names to strings)`);
   }
+  const { checksum, ...metadata } = raw as Record<string, string>;
   const dataStart = 8 + headerLen, dataLen = buf.length - dataStart;
   const entries: Array<{ name: string; b: number; f: number; shape: number[]; Ctor: (typeof DTYPES)[DType] }> = [];
   for (const [name, e] of Object.entries(header)) {
@@ -99,9 +104,9 @@ export function readSafetensors(path: string): { tensors: Record<string, HostTen
     end = f;
   }
   if (end !== dataLen) throw new CheckpointError(`${path}: ${dataLen - end} bytes after the last entry; the file is corrupt`);
-  if (typeof metadata.checksum === 'string') {
+  if (checksum !== undefined) {
     const sum = `sha256:${createHash('sha256').update(buf.subarray(dataStart)).digest('hex')}`;
-    if (sum !== metadata.checksum) throw new CheckpointError(`${path}: the data does not match the checksum in its header; the file is corrupt`);
+    if (sum !== checksum) throw new CheckpointError(`${path}: the data does not match the checksum in its header; the file is corrupt`);
   }
   const tensors: Record<string, HostTensor> = {};
   for (const { name, b, f, shape, Ctor } of entries) {

@@ -314,8 +314,8 @@ export function loadConfig(files: string[], overrides: string[] = []): Config {
 const MAX_BATCH_FLOATS = 2 ** 28;
 
 /**
- * What one key cannot check alone: the normalisation has one mean and std per input channel (or
- * one for all), and an input batch fits in memory.
+ * What one key cannot check alone: the normalisation has a mean and std for every input channel
+ * (or one for all), and an input batch fits in memory.
  */
 function checkAcrossKeys(cfg: Config, source: string): void {
   const [c, h, w] = cfg.data.input_size, floats = cfg.data.batch_size * c * h * w;
@@ -324,7 +324,7 @@ function checkAcrossKeys(cfg: Config, source: string): void {
   }
   for (const k of ['mean', 'std'] as const) {
     const n = cfg.data[k].length;
-    if (n !== 1 && n !== c) throw new Error(`${source}: key data.${k} has ${n} values, data.input_size has ${c} channel(s): give one per channel, or one for all`);
+    if (n === 0 || (n !== 1 && n < c)) throw new Error(`${source}: key data.${k} has ${n} values, data.input_size has ${c} channel(s): give one per channel, or one for all`);
   }
 }
 

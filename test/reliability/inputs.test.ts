@@ -33,7 +33,7 @@ test('data.mean and data.std of the wrong length, and a batch too large to alloc
   const file = join(dir, 'mean.yaml');
   writeFileSync(file, 'data:\n  input_size: [3, 32, 32]\n  mean: []\n');
   assert.throws(() => loadConfig([file]), /mean\.yaml.*key data\.mean has 0 values, data\.input_size has 3 channel/);
-  assert.throws(() => loadConfig([], ['data.std=[0.2, 0.3]']), /--set data\.std=.*key data\.std has 2 values/);
+  assert.throws(() => loadConfig([], ['data.std=[0.2, 0.3]']), /--set data\.std=.*key data\.std has 2 values, data\.input_size has 3 channel/);
   loadConfig([], ['data.input_size=[1,28,28]', 'data.mean=[0.5]', 'data.std=[0.5]']);
   assert.throws(() => loadConfig([], ['data.input_size=[3,100000,100000]']), /keys data\.batch_size and data\.input_size: a batch of 1024 images of 3x100000x100000 is .* floats, more than/);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../../engine/checkpoint.js';
 import { readCheckpoint } from '../../nas/run_dir.js';
 import { runCli, tempDir, type CliResult } from '../cli.js';
-import { config } from '../nas/paths.js';
+import { config, QUICK_CFG } from '../nas/paths.js';
 
 const dir = tempDir('rel-runs');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -101,6 +101,28 @@ test('a diverging retrain stops with exit 1 naming the epoch and batch, writes n
   assert.ok(!existsSync(log) || !readFileSync(log, 'utf8').includes('stale'), 'the stale line went with the fresh start');
   assert.not.ok(existsSync(join(run, 'run.lock')), 'the lock is released on the error');
   assert.ok(statSync(join(run, 'config.yaml')).size > 0);
+});
+
+test('a diverging search stops with exit 1 naming the phase; a second search into a run in use is refused', async () => {
+  const run = join(dir, 'search');
+  const sets = ['data.input_size=[1,16,16]', 'search_params.net_scale.stem_stride=1', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'data.limit=320',
+    'data.batch_size=32', 'train_params.epochs=1', 'search_params.arch_update_epoch=1', 'search_params.val_start_epoch=1', 'optim.sub_obj.type=flops', 'optim.weight.init_lr=1e30'];
+  const search = ['search', '--config', QUICK_CFG, '--data', data, '--out', run, ...sets.flatMap((x) => ['--set', x])];
+  let second: CliResult | undefined;
+  const r = await runCli(search, (child) => {
+    const timer = setInterval(async () => {
+      if (second || !existsSync(join(run, 'run.lock'))) return;
+      clearInterval(timer);
+      child.kill('SIGSTOP');
+      second = await runCli(search);
+      child.kill('SIGCONT');
+    }, 20);
+    child.on('close', () => clearInterval(timer));
+  });
+  refused(second!, 'a second search into a run in use', /is in use by process \d+/);
+  refused(r, 'a search at lr 1e30', /search .*search: the loss is (NaN|Infinity|-Infinity) at epoch 0, weight batch \d+; stopped/);
+  assert.not.ok(existsSync(join(run, 'checkpoint.safetensors')), 'no checkpoint of a diverged supernet');
+  assert.not.ok(existsSync(join(run, 'run.lock')), 'the lock is released on the error');
 });
 
 test.run();
