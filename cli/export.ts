@@ -1,7 +1,7 @@
 // densenas export: a retrain run's best model with batch norm folded into the convolutions, as
 // DIR/model.safetensors and DIR/net_config.json, checked against the unfolded model.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { Random } from '../engine/random.js';
 import { destroy, init } from '../engine/runtime.js';
@@ -19,6 +19,11 @@ export const builder = (y: Argv) => y
 
 export async function handler(a: { run: string; out: string; weights?: string }): Promise<void> {
   if (isFoldedDir(a.run)) throw new Error(`${a.run} is already an exported (folded) model`);
+  // Writing into a run would replace its net_config.json with the folded form that retrain, validate and plot cannot use.
+  if (resolve(a.out) === resolve(a.run)) throw new Error(`--out ${a.out} is the run directory itself: export into a folder of its own`);
+  if (existsSync(join(a.out, 'config.yaml')) && existsSync(join(a.out, 'net_config.json')) && !isFoldedDir(a.out)) {
+    throw new Error(`--out ${a.out} holds a run (config.yaml, net_config.json): export into a folder of its own`);
+  }
   await init();
   try {
     const t = openTrained(a.run, a.weights);

@@ -1,5 +1,5 @@
-// densenas retrain: train a derived architecture from scratch on DIR/train, evaluating on DIR/test
-// after every epoch, into a run directory.
+// densenas retrain: train a derived architecture from scratch on DIR/train less a held-out
+// validation split that chooses the best epoch, reporting that epoch's accuracy on DIR/test.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -36,7 +36,8 @@ export async function handler(a: { netConfig?: string; config?: string; data: st
     reporter.line(`retrain on ${rt.device.info.description}: ${cfg.train_params.epochs} epochs, batch ${cfg.data.batch_size}, lr ${cfg.optim.init_lr} cosine to ${cfg.optim.min_lr}`);
     const r = await runRetrain({ cfg, net, data: a.data, out: a.out, resume: a.resume, table, reporter });
     if (r.interrupted) { destroy(); process.exit(130); }
-    console.log(`best test top-1 ${r.best ? `${r.best.top1.toFixed(2)} at epoch ${r.best.epoch}` : 'n/a'}`);
+    const b = r.best;
+    console.log(b ? `best epoch ${b.epoch} by validation top-1 ${b.val_top1.toFixed(2)}; final test top-1 ${b.test_top1.toFixed(2)} top-5 ${b.test_top5.toFixed(2)}` : 'no epoch finished');
     console.log(`run directory ${a.out}: best/model.safetensors, best/net_config.json, metrics.jsonl, checkpoint.safetensors`);
   } finally {
     destroy();

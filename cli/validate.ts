@@ -6,7 +6,7 @@ import { readCostTable } from '../nas/cost_table.js';
 import { formatArch } from '../nas/net_config.js';
 import { streamReporter } from '../nas/progress.js';
 import { openTrained, testLoader, validate } from '../nas/validate.js';
-import { fmt, jsonOption } from './options.js';
+import { fmt, integerOptions, jsonOption } from './options.js';
 
 export const command = 'validate';
 export const describe = 'evaluate a retrained (or exported) model on DIR/test and time it';
@@ -17,7 +17,8 @@ export const builder = (y: Argv) => y
   .option('table', { type: 'string', describe: 'keyed latency table (densenas lut build); default: the run\'s own, if any' })
   .option('batch', { type: 'number', describe: 'evaluation batch (default: the config\'s data.batch_size)' })
   .option('runs', { type: 'number', default: 40, describe: 'timed forward passes (the fastest is the latency)' })
-  .option('json', jsonOption);
+  .option('json', jsonOption)
+  .check(integerOptions({ batch: 1, runs: 1 }));
 
 export async function handler(a: { run: string; data: string; weights?: string; table?: string; batch?: number; runs: number; json: boolean }): Promise<void> {
   const table = a.table ? readCostTable(a.table) : undefined;

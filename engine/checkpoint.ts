@@ -1,8 +1,10 @@
 // Named tensors in the safetensors format: an 8-byte little-endian header length, a JSON
 // header ({name: {dtype, shape, data_offsets}}, plus string "__metadata__"), then raw
 // little-endian data. Files are written to a temporary name and renamed, so a crash never
-// leaves a half-written checkpoint under the real name.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// leaves a half-written checkpoint under the real name. The metadata's "checksum" (SHA-256 of
+// the data) is verified on reading, so flipped bytes are found at load, not as NaN later.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Tensor } from './tensor.js';
 
 export type HostArray = Float32Array | Float64Array | Int32Array;
@@ -17,11 +19,15 @@ function dtypeOf(a: HostArray): DType {
 
 export class CheckpointError extends Error {}
 
-/** Writes host arrays and string metadata to `path` atomically. */
+const bytesOf = (d: HostArray) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+
+/** Writes host arrays and string metadata (plus the data's checksum) to `path` atomically; the temporary file never stays. */
 export function writeSafetensors(path: string, entries: Record<string, HostTensor>, metadata: Record<string, string> = {}): void {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
   const names = Object.keys(entries).sort();
+  const hash = createHash('sha256');
+  for (const name of names) hash.update(bytesOf(entries[name].data));
+  const header: Record<string, unknown> = { __metadata__: { ...metadata, checksum: `sha256:${hash.digest('hex')}` } };
+  let offset = 0;
   for (const name of names) {
     const { shape, data } = entries[name];
     if (shape.reduce((a, b) => a * b, 1) !== data.length) throw new RangeError(`checkpoint entry '${name}': shape [${shape}] does not match ${data.length} values`);
@@ -34,21 +40,28 @@ export function writeSafetensors(path: string, entries: Record<string, HostTenso
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
   head.write(json, 8);
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, head);
-    for (const name of names) {
-      const d = entries[name].data;
-      writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, head);
+      for (const name of names) writeSync(fd, bytesOf(entries[name].data));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new CheckpointError(`${path}: cannot write (${err.code === 'ENOSPC' ? 'ENOSPC: no space left on the device' : err.message})`);
   }
-  renameSync(tmp, path);
 }
 
-/** Reads and checks a safetensors file: every entry's offsets, dtype and shape must agree. */
+/**
+ * Reads and checks a safetensors file: every entry's offsets, dtype and shape must agree, and the
+ * data its checksum, when the header holds one (files of other programs may not). The metadata
+ * comes back as written, without the checksum.
+ */
 export function readSafetensors(path: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
   let buf: Buffer;
   try { buf = readFileSync(path); } catch (e) { throw new CheckpointError(`${path}: cannot read checkpoint (${(e as Error).message})`); }
@@ -59,26 +72,49 @@ export function readSafetensors(path: string): { tensors: Record<string, HostTen
   try { header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')); } catch (e) {
     throw new CheckpointError(`${path}: corrupt checkpoint header (${(e as Error).message})`);
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`${path}: corrupt checkpoint header (not a JSON object)`);
+  const raw = header.__metadata__ ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
+    throw new CheckpointError(`${path}: corrupt checkpoint header (__metadata__ must map names to strings)`);
+  }
+  const { checksum, ...metadata } = raw as Record<string, string>;
   const dataStart = 8 + headerLen, dataLen = buf.length - dataStart;
-  const tensors: Record<string, HostTensor> = {};
-  let end = 0;
+  const entries: Array<{ name: string; b: number; f: number; shape: number[]; Ctor: (typeof DTYPES)[DType] }> = [];
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const Ctor = DTYPES[e?.dtype as DType];
-    if (!Ctor) throw new CheckpointError(`${path}: entry '${name}' has unsupported dtype ${e?.dtype}`);
-    const [b, f] = e.data_offsets ?? [];
-    const count = (e.shape as number[]).reduce((x, y) => x * y, 1);
-    if (!(Number.isInteger(b) && Number.isInteger(f) && b >= 0 && f >= b)) throw new CheckpointError(`${path}: entry '${name}' has invalid data_offsets`);
+    const fail = (msg: string): never => { throw new CheckpointError(`${path}: entry '${name}' ${msg}`); };
+    if (e === null || typeof e !== 'object') fail('is not an object');
+    const Ctor = DTYPES[e.dtype as DType];
+    if (!Ctor) fail(`has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    const shape = e.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`has shape ${JSON.stringify(shape)}, not a list of sizes`);
+    const count = (shape as number[]).reduce((x, y) => x * y, 1);
+    const [b, f] = Array.isArray(e.data_offsets) && e.data_offsets.length === 2 ? e.data_offsets : [];
+    if (!(Number.isSafeInteger(b) && Number.isSafeInteger(f) && b >= 0 && f >= b)) fail(`has invalid data_offsets ${JSON.stringify(e.data_offsets)}`);
     if (f > dataLen) throw new CheckpointError(`${path}: truncated checkpoint (entry '${name}' ends at ${f}, data holds ${dataLen} bytes)`);
-    if (f - b !== count * Ctor.BYTES_PER_ELEMENT) throw new CheckpointError(`${path}: entry '${name}' shape [${e.shape}] does not match its ${f - b} bytes`);
-    const bytes = buf.subarray(dataStart + b, dataStart + f);
-    const data = new Ctor(count);
-    new Uint8Array(data.buffer).set(bytes);
-    tensors[name] = { shape: e.shape, data };
-    end = Math.max(end, f);
+    if (f - b !== count * Ctor.BYTES_PER_ELEMENT) fail(`shape [${shape}] (${e.dtype}) does not match its ${f - b} bytes`);
+    entries.push({ name, b, f, shape, Ctor });
+  }
+  // The entries must tile the data: no overlap, no gap, nothing after the last.
+  entries.sort((x, y) => x.b - y.b || x.f - y.f);
+  let end = 0;
+  for (const { name, b, f } of entries) {
+    if (b < end) throw new CheckpointError(`${path}: entry '${name}' overlaps the entry before it (data_offsets from ${b}, the previous ends at ${end})`);
+    if (b > end) throw new CheckpointError(`${path}: ${b - end} bytes before entry '${name}' belong to no entry; the file is corrupt`);
+    end = f;
   }
   if (end !== dataLen) throw new CheckpointError(`${path}: ${dataLen - end} bytes after the last entry; the file is corrupt`);
-  return { tensors, metadata: header.__metadata__ ?? {} };
+  if (checksum !== undefined) {
+    const sum = `sha256:${createHash('sha256').update(buf.subarray(dataStart)).digest('hex')}`;
+    if (sum !== checksum) throw new CheckpointError(`${path}: the data does not match the checksum in its header; the file is corrupt`);
+  }
+  const tensors: Record<string, HostTensor> = {};
+  for (const { name, b, f, shape, Ctor } of entries) {
+    const data = new Ctor((f - b) / Ctor.BYTES_PER_ELEMENT);
+    new Uint8Array(data.buffer).set(buf.subarray(dataStart + b, dataStart + f));
+    tensors[name] = { shape, data };
+  }
+  return { tensors, metadata };
 }
 
 /** Saves GPU tensors (read back) and metadata. */

@@ -51,6 +51,16 @@ fn invocation(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x +
 // Rows [r0, r1) of one chunk; r0 >= r1 marks an invocation past the end.
 fn chunk_rows(chunk: u32) -> vec2u { return vec2u(chunk * p.chunk, min(chunk * p.chunk + p.chunk, p.rows)); }
 
+const FLT_MAX = 0x1.fffffep+127f;
+// By the bits: compilers may assume x == x.
+fn is_nan(x: vec4f) -> vec4<bool> { return (bitcast<vec4u>(x) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u); }
+// The fused activation, as PyTorch's clamp: NaN passes, and an infinity passes a side left open (+-FLT_MAX).
+fn act4(y: vec4f) -> vec4f {
+  let open = is_nan(y) | ((y > vec4f(p.hi)) & vec4<bool>(p.hi >= FLT_MAX)) | ((y < vec4f(p.lo)) & vec4<bool>(p.lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.lo), vec4f(p.hi)), y, open);
+}
+fn act(y: f32) -> f32 { return act4(vec4f(y)).x; }
+
 // The upstream gradient past the clamp: it passes where y = (x - mean) scale + bias is strictly inside.
 fn past_clamp4(g: vec4f, y: vec4f) -> vec4f { return select(vec4f(0.0), g, (y > vec4f(p.lo)) & (y < vec4f(p.hi))); }
 fn past_clamp(g: f32, y: f32) -> f32 { return select(0.0, g, y > p.lo && y < p.hi); }
@@ -131,7 +141,7 @@ fn finalize_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) n
   fwd[p.C + c] = channel_bias(c);
 }
 
-// out = clamp((x - mean) * scale + bias, lo, hi)
+// out = act((x - mean) * scale + bias): clamp to [lo, hi]
 @compute @workgroup_size(WG)
 fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let G = p.C / 4;
@@ -144,7 +154,7 @@ fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let shift = fwd4[G + cg];
   for (var row = r.x; row < r.y; row++) {
     let j = row * G + cg;
-    out4[j] = clamp((x4[j] - mean) * scale + shift, vec4f(p.lo), vec4f(p.hi));
+    out4[j] = act4((x4[j] - mean) * scale + shift);
   }
 }
 
@@ -159,7 +169,7 @@ fn apply_v1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let shift = fwd[p.C + c];
   for (var row = r.x; row < r.y; row++) {
     let j = row * p.C + c;
-    out[j] = clamp((x[j] - mean) * scale + shift, p.lo, p.hi);
+    out[j] = act((x[j] - mean) * scale + shift);
   }
 }
 

@@ -17,7 +17,15 @@ struct Params { n: u32, alpha: f32, beta: f32, offset: u32 }   // n: floats, or 
 
 fn index(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x + wg.x) * WG + lid.x; }
 
-fn clamp_fwd_op(x: vec4f) -> vec4f { return clamp(x, vec4f(p.alpha), vec4f(p.beta)); }
+const FLT_MAX = 0x1.fffffep+127f;
+// By the bits: compilers may assume x == x.
+fn is_nan(x: vec4f) -> vec4<bool> { return (bitcast<vec4u>(x) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u); }
+// clamp as PyTorch's: NaN passes through, and an infinity passes a side left open by FLT_MAX
+// (ReLU's upper bound), where WGSL's clamp would make NaN a bound and +Inf FLT_MAX.
+fn clamp_fwd_op(x: vec4f) -> vec4f {
+  let open = is_nan(x) | ((x > vec4f(p.beta)) & vec4<bool>(p.beta >= FLT_MAX)) | ((x < vec4f(p.alpha)) & vec4<bool>(p.alpha <= -FLT_MAX));
+  return select(clamp(x, vec4f(p.alpha), vec4f(p.beta)), x, open);
+}
 // The clamp's gradient y passes where the input x was strictly inside (alpha, beta).
 fn clamp_bwd_op(x: vec4f, y: vec4f) -> vec4f { return select(vec4f(), y, (x > vec4f(p.alpha)) & (x < vec4f(p.beta))); }
 

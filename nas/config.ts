@@ -6,7 +6,7 @@
 // set keys that exist, with values of the right type and range; errors name the source, the
 // dotted key and, for files, the line.
 import { LineCounter, parseDocument, parse as parseYaml, stringify, isMap, isPair, isScalar, type Node } from 'yaml';
-import { readText, writeFileAtomic } from './io.js';
+import { readText, showValue, writeFileAtomic } from './io.js';
 
 interface Leaf<T> {
   readonly leaf: true;
@@ -31,7 +31,7 @@ function inRange(v: number, r: Range): boolean {
     (r.lt !== undefined && !(v < r.lt)) || (r.max !== undefined && !(v <= r.max)));
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
+const show = (v: unknown) => showValue(v);
 
 function numberLeaf(def: number, r: Range, integer: boolean): Leaf<number> {
   const what = `${integer ? 'an integer' : 'a number'}${rangeText(r) ? ' ' + rangeText(r) : ''}`;
@@ -105,6 +105,9 @@ export const SCHEMA = {
     use_seed: bool(false),
     seed: int(0, { min: 0 }),
     num_classes: int(1000, { min: 1 }),              // new: classes of derived models (original: 1000)
+    // new: share of each class's training images a retrain holds out to choose its best epoch
+    // (the original chooses it on the test set, which then no longer measures the model)
+    val_fraction: num(0.1, { gt: 0, lt: 1 }),
   },
   search_params: {
     arch_update_epoch: int(10, { min: 0 }),
@@ -273,7 +276,13 @@ export function mergeYamlText(cfg: Config, text: string, source: string): void {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   if (doc.errors.length) throw new Error(`config ${source}: ${doc.errors[0].message}`);
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    // Aliases are expanded here; the yaml package refuses a document that expands past its alias budget.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new Error(`config ${source}: ${(err as Error).message}`);
+  }
   if (data === null || data === undefined) return;
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`config ${source}: expected a mapping at the top level`);
   const lines = keyLines(doc.contents, lc);
@@ -299,12 +308,31 @@ export function applyOverride(cfg: Config, assignment: string): void {
   setKey(cfg, key, value ?? null, (k) => `--set ${assignment}: key ${k}`);
 }
 
-/** Defaults, then each YAML file in order, then each override. */
+/** Defaults, then each YAML file in order, then each override; then the checks across keys. */
 export function loadConfig(files: string[], overrides: string[] = []): Config {
   const cfg = defaultConfig();
   for (const f of files) mergeYamlText(cfg, readText(f, 'config'), f);
   for (const o of overrides) applyOverride(cfg, o);
+  checkAcrossKeys(cfg, [...files.map((f) => `config ${f}`), ...overrides.map((o) => `--set ${o}`)].join(', ') || 'the defaults');
   return cfg;
+}
+
+/** Floats one input batch may hold (1 GiB): more would fail as "Invalid typed array length" deep in the loader. */
+const MAX_BATCH_FLOATS = 2 ** 28;
+
+/**
+ * What one key cannot check alone: the normalisation has a mean and std for every input channel
+ * (or one for all), and an input batch fits in memory.
+ */
+function checkAcrossKeys(cfg: Config, source: string): void {
+  const [c, h, w] = cfg.data.input_size, floats = cfg.data.batch_size * c * h * w;
+  if (floats > MAX_BATCH_FLOATS) {
+    throw new Error(`${source}: keys data.batch_size and data.input_size: a batch of ${cfg.data.batch_size} images of ${c}x${h}x${w} is ${floats} floats, more than ${MAX_BATCH_FLOATS}`);
+  }
+  for (const k of ['mean', 'std'] as const) {
+    const n = cfg.data[k].length;
+    if (n === 0 || (n !== 1 && n < c)) throw new Error(`${source}: key data.${k} has ${n} values, data.input_size has ${c} channel(s): give one per channel, or one for all`);
+  }
 }
 
 export function configToYaml(cfg: Config): string {

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { ResolvedCosts } from './cost_chain.js';
 import { opCounts } from './counting.js';
-import { readText, writeFileAtomic } from './io.js';
+import { readText, showValue, writeFileAtomic } from './io.js';
 import { opKey, parseOpKey, type OpDesc } from './ops.js';
 import type { SearchSpace } from './space.js';
 
@@ -140,7 +140,7 @@ export function importPositional(space: SearchSpace, raw: unknown, meta: TableMe
   let complete = true;
   const num = (v: unknown, where: string, d: OpDesc): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      mismatches.push(`${where}: expected a cost (a number >= 0), got ${JSON.stringify(v)}`);
+      mismatches.push(`${where}: expected a cost (a finite number >= 0), got ${showValue(v)}`);
       complete = false;
       return NaN;
     }
@@ -150,7 +150,7 @@ export function importPositional(space: SearchSpace, raw: unknown, meta: TableMe
   };
   const list = (v: unknown, want: number, where: string, what: string): unknown[] => {
     if (!Array.isArray(v)) {
-      mismatches.push(`${where}: expected a list of ${want} ${what}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      mismatches.push(`${where}: expected a list of ${want} ${what}, got ${showValue(v, 40)}`);
       complete = false;
       return [];
     }
@@ -222,12 +222,21 @@ export function checkCostTable(data: unknown, source: string): CostTable {
         fail(`${f}: ${(err as Error).message}`);
       }
       if (batch !== t.batch) fail(`${f} key '${k}': batch differs from the table's batch ${t.batch}`);
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${f} key '${k}': expected a number >= 0, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${f} key '${k}': expected a finite number >= 0, got ${showValue(v)}`);
     }
   }
+  const entries = Object.values(t.entries as Record<string, number>);
+  if (entries.length && entries.every((v) => v === 0)) fail('every entry is 0: a table of no cost cannot steer a search (a failed build?)');
   if (t.calibration !== undefined) {
     const c = t.calibration as Record<string, unknown> | null;
-    if (!c || typeof c.scale !== 'number' || !(c.scale > 0) || !Array.isArray(c.ratios)) fail('field calibration must be {"scale": number > 0, "ratios": [numbers]}');
+    const finitePositive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+    if (!c || typeof c !== 'object' || !Array.isArray(c.ratios)) fail('field calibration must be {"scale": finite number > 0, "ratios": [finite numbers > 0]}');
+    if (!finitePositive(c!.scale)) fail(`field calibration.scale: expected a finite number > 0, got ${showValue(c!.scale)}`);
+    (c!.ratios as unknown[]).forEach((r, i) => { if (!finitePositive(r)) fail(`field calibration.ratios[${i}]: expected a finite number > 0, got ${showValue(r)}`); });
+    // Scaled entries must stay finite too (a huge scale times a large entry overflows).
+    for (const [k, v] of Object.entries(t.entries as Record<string, number>)) {
+      if (!Number.isFinite(v * (c!.scale as number))) fail(`entries key '${k}': ${v} times calibration.scale ${c!.scale} is not finite`);
+    }
   }
   return t as unknown as CostTable;
 }

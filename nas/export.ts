@@ -4,7 +4,7 @@
 // DIR/model.safetensors with DIR/net_config.json (`folded: true`, the input shape, classes, mean
 // and std). FoldedNet is the inference network that runs such a file: conv + bias + activation
 // where DerivedNet runs conv, BN and a fused activation.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTensors, writeSafetensors, type HostTensor } from '../engine/checkpoint.js';
 import { Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
@@ -15,7 +15,7 @@ import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { defaultConfig, type Config } from './config.js';
 import type { DerivedNet } from './derived.js';
-import { readText, writeFileAtomic } from './io.js';
+import { makeDir, readText, showValue, writeFileAtomic } from './io.js';
 import { netConfigToJson, parseNetConfigJson, type NetConfig } from './net_config.js';
 import { parseOp } from './ops.js';
 
@@ -198,10 +198,10 @@ export async function exportFolded(model: DerivedNet, cfg: Config, eps: number, 
   };
   const folded = new FoldedNet(model.net, { inChannels: c, classes: meta.classes, stemStride: meta.stem_stride });
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeSafetensors(join(dir, 'model.safetensors'), foldState(folded, state, eps), { format: FOLDED_FORMAT });
     writeFileAtomic(join(dir, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(model.net)), ...meta }) + '\n');
-    if (table) copyFileSync(table, join(dir, 'cost_table.json'));
+    if (table) writeFileAtomic(join(dir, 'cost_table.json'), readText(table, 'cost table'));
     loadTensors(join(dir, 'model.safetensors'), folded.stateDict());
   } catch (e) {
     folded.dispose();
@@ -216,13 +216,30 @@ export function isFoldedDir(dir: string): boolean {
   return existsSync(p) && /"folded"\s*:\s*true/.test(readText(p, 'net_config'));
 }
 
+/** Checks the fields an exported model's net_config.json adds, naming the file and the field. */
+export function checkFoldedMeta(m: Record<string, unknown>, path: string): FoldedMeta {
+  const fail = (k: string, want: string): never => { throw new Error(`${path}: field ${k} must be ${want}, got ${showValue(m[k])}`); };
+  const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+  if (m.format !== FOLDED_FORMAT) fail('format', `'${FOLDED_FORMAT}'`);
+  const shape = m.input_shape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(posInt) || (shape[0] !== 1 && shape[0] !== 3)) fail('input_shape', '[C, H, W] of positive integers with C 1 or 3');
+  const c = (shape as number[])[0];
+  for (const k of ['classes', 'table_classes']) if (!posInt(m[k])) fail(k, 'a positive integer');
+  if (m.stem_stride !== 1 && m.stem_stride !== 2) fail('stem_stride', '1 or 2');
+  for (const k of ['mean', 'std']) {
+    const v = m[k];
+    if (!Array.isArray(v) || (v.length !== 1 && v.length !== c) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (k === 'mean' || x > 0))) {
+      fail(k, `a list of ${c === 1 ? 'one' : `1 or ${c}`} finite number(s)${k === 'std' ? ' > 0' : ''}`);
+    }
+  }
+  return m as unknown as FoldedMeta;
+}
+
 /** Loads an exported model: its FoldedNet with weights (DIR/model.safetensors or `weights`), net_config and meta. */
 export function loadFolded(dir: string, weights = join(dir, 'model.safetensors')): { model: FoldedNet; net: NetConfig; meta: FoldedMeta; weights: string } {
   const p = join(dir, 'net_config.json'), text = readText(p, 'net_config');
   const net = parseNetConfigJson(text, `net_config ${p}`);
-  const meta = JSON.parse(text) as FoldedMeta;
-  if (meta.format !== FOLDED_FORMAT) throw new Error(`${p}: format ${JSON.stringify(meta.format)}, expected '${FOLDED_FORMAT}'`);
-  for (const k of ['input_shape', 'classes', 'mean', 'std', 'stem_stride', 'table_classes'] as const) if (meta[k] === undefined) throw new Error(`${p}: missing field ${k}`);
+  const meta = checkFoldedMeta(JSON.parse(text), p);
   const model = new FoldedNet(net, { inChannels: meta.input_shape[0], classes: meta.classes, stemStride: meta.stem_stride });
   try {
     loadTensors(weights, model.stateDict());

@@ -1,10 +1,15 @@
 // Accuracy from logits read back to the host, and running means for logging.
 
-/** Counts of labels among the top 1 and top 5 logits of each row (ties resolved by lower index). */
+/**
+ * Counts of labels among the top 1 and top 5 logits of each row (ties resolved by lower index).
+ * A row with a NaN or infinite logit counts as wrong: NaN compares false, and would otherwise
+ * put the label on top.
+ */
 export function topk(logits: Float32Array, labels: ArrayLike<number>, classes: number): { top1: number; top5: number } {
   let top1 = 0, top5 = 0;
   for (let i = 0; i < labels.length; i++) {
     const row = logits.subarray(i * classes, (i + 1) * classes), y = labels[i], v = row[y];
+    if (!row.every(Number.isFinite)) continue;
     let above = 0;
     for (let c = 0; c < classes; c++) if (row[c] > v || (row[c] === v && c < y)) above++;
     if (above === 0) top1++;
@@ -15,6 +20,9 @@ export function topk(logits: Float32Array, labels: ArrayLike<number>, classes: n
 
 /** Sums for a phase's running means; plain data so that a checkpoint can store it. */
 export interface Meter { n: number; loss: number; top1: number; top5: number; cost: number; steps: number }
+
+export const isMeter = (m: any): m is Meter => m !== null && typeof m === 'object' &&
+  ['n', 'loss', 'top1', 'top5', 'cost', 'steps'].every((k) => typeof m[k] === 'number' && Number.isFinite(m[k])) && m.n >= 0 && m.steps >= 0;
 
 export const newMeter = (): Meter => ({ n: 0, loss: 0, top1: 0, top5: 0, cost: 0, steps: 0 });
 

@@ -28,8 +28,14 @@ type Lit = { line: number } & (
   | { t: 'list'; v: Lit[] } | { t: 'obj'; v: Map<string, Lit> } | { t: 'str'; v: string }
   | { t: 'num'; v: number } | { t: 'bool'; v: boolean } | { t: 'null'; v: null });
 
+/** Deeper lists than a net_config has (an entry's channel list is at depth 4 in the JSON form) are refused, not recursed into. */
+const MAX_DEPTH = 16;
+/** The widest layer a net_config may ask for: far above any network of the spaces, far below a failing allocation. */
+export const MAX_CHANNELS = 65536;
+
 class Reader {
   pos = 0;
+  depth = 0;
   constructor(readonly text: string, readonly where: string, readonly base = 0) {}
   line(at = this.pos) { return lineOf(this.text, at) + this.base; }
   fail(msg: string, at = this.pos): never { throw new Error(`${this.where} line ${this.line(at)}: ${msg}`); }
@@ -39,11 +45,16 @@ class Reader {
 
   value(): Lit {
     const c = this.peek(), line = this.line();
-    if (c === '[') return { t: 'list', v: this.seq(']', () => this.value()), line };
-    if (c === '{') {
-      const v = new Map<string, Lit>();
-      this.seq('}', () => { const k = this.value(); if (k.t !== 'str') this.fail('expected a string key', this.pos); this.expect(':'); v.set(k.v, this.value()); return k; });
-      return { t: 'obj', v, line };
+    if (c === '[' || c === '{') {
+      if (++this.depth > MAX_DEPTH) this.fail(`lists nested deeper than ${MAX_DEPTH} levels; a net_config nests 4`);
+      try {
+        if (c === '[') return { t: 'list', v: this.seq(']', () => this.value()), line };
+        const v = new Map<string, Lit>();
+        this.seq('}', () => { const k = this.value(); if (k.t !== 'str') this.fail('expected a string key', this.pos); this.expect(':'); v.set(k.v, this.value()); return k; });
+        return { t: 'obj', v, line };
+      } finally {
+        this.depth--;
+      }
     }
     if (c === "'" || c === '"') {
       const end = this.text.indexOf(c, this.pos + 1);
@@ -85,9 +96,13 @@ function entryFromLit(e: Lit, i: number, where: string): BlockEntry | { conv1_1:
   if (e.t !== 'list') fail('expected a list');
   const f = e.v as Lit[];
   const posInt = (x: Lit, field: number) => (x.t === 'num' && Number.isInteger(x.v) && x.v >= 1 ? x.v : fail(`expected a positive integer, got ${x.t === 'str' ? `'${x.v}'` : String(x.v)}`, x, field));
+  const channels = (x: Lit) => {
+    const c = posInt(x, 0);
+    return c <= MAX_CHANNELS ? c : fail(`${c} channels is more than ${MAX_CHANNELS}, the most a layer may have`, x, 0);
+  };
   const chsLit = f[0];
   if (!chsLit || chsLit.t !== 'list' || chsLit.v.length !== 2) return fail('expected [C_in, C_out]', chsLit ?? e, 0);
-  const chs: [number, number] = [posInt(chsLit.v[0], 0), posInt(chsLit.v[1], 0)];
+  const chs: [number, number] = [channels(chsLit.v[0]), channels(chsLit.v[1])];
   const op = (x: Lit | undefined, field: number) => {
     if (!x || x.t !== 'str') return fail('expected an op name', x ?? e, field);
     if (!parseOp(x.v)) fail(`unknown op '${x.v}'; expected ${CANDIDATE_OPS_TEXT}`, x, field);
@@ -139,6 +154,8 @@ export function parseNetConfigText(text: string, where = 'net_config'): NetConfi
   const typeLine = lines.findIndex((l) => l.includes('net_type'));
   if (typeLine < 0) throw new Error(`${where}: no 'net_type: mbv2' (or res) line after the architecture`);
   const netType = lines[typeLine].split(':').slice(1).join(':').trim();
+  const after = lines.findIndex((l, i) => i > typeLine && l.trim() !== '');
+  if (after >= 0) throw new Error(`${where} line ${after + 1}: unexpected text after the net_type line: '${lines[after].trim().slice(0, 40)}'`);
   const r = new Reader(lines.slice(0, typeLine).join('\n'), where);
   const entries: Lit[] = [];
   for (;;) {

@@ -3,7 +3,7 @@
 // validation (from val_start_epoch) and derivation, with everything a run needs to be
 // inspected and resumed exactly: metrics.jsonl, arch.jsonl, net_config(.json) every epoch with
 // best/ copies, and a checkpoint at every epoch end and on SIGINT/SIGTERM.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
 import { archParamsToJson, type ArchParams } from './arch_params.js';
@@ -14,15 +14,15 @@ import { chainedCost, type ResolvedCosts } from './cost_chain.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
 import { deriveForTarget, derivedRecord, targetBand, type Derived } from './derive.js';
 import { writeFileAtomic } from './io.js';
-import { addToMeter, meterMeans, newMeter, type Meter } from './metrics.js';
+import { addToMeter, isMeter, meterMeans, newMeter, type Meter } from './metrics.js';
 import { writeNetConfigPair } from './net_config.js';
-import { readCheckpoint, RunDir, saveCheckpoint } from './run_dir.js';
+import { checkStateField, fingerprintOf, isCount, ResumableRun } from './resumable_run.js';
 import { CosineSchedule } from './schedule.js';
 import { searchLoaders, type SearchData } from './search_data.js';
 import type { SearchSpace } from './space.js';
 import { PHASES, SearchModel, type Phase } from './search_step.js';
 import { writeRunPlots } from './plots/index.js';
-import { restoreTraining, StopSignal, trainingState } from './training.js';
+import { restoreTraining, trainingState } from './training.js';
 import type { StepReporter } from './progress.js';
 
 const LOGS = ['metrics.jsonl', 'arch.jsonl'];
@@ -47,7 +47,6 @@ interface SearchState {
   schedulerStep: number;
   meters: Record<Phase, Meter>;
   best: { epoch: number; top1: number } | null;
-  logSizes: Record<string, number>;
 }
 
 export interface SearchResult {
@@ -73,19 +72,45 @@ function readArch(path: string, tensors: Record<string, HostTensor>, prefix: str
   });
 }
 
+/** Checks a resumed search state field by field, so that a damaged checkpoint is named, not followed. */
+function checkSearchState(path: string, st: SearchState, batches: Record<Phase, number>): SearchState {
+  const f = (name: string, v: unknown, ok: boolean) => checkStateField(path, name, v, ok);
+  f('search', st, st !== null && typeof st === 'object');
+  f('pos', st.pos, st.pos !== null && typeof st.pos === 'object');
+  f('pos.epoch', st.pos.epoch, isCount(st.pos.epoch));
+  f('pos.phase', st.pos.phase, PHASES.includes(st.pos.phase));
+  f('pos.batch', st.pos.batch, isCount(st.pos.batch) && st.pos.batch <= batches[st.pos.phase]);
+  f('schedulerStep', st.schedulerStep, isCount(st.schedulerStep));
+  for (const p of PHASES) f(`meters.${p}`, st.meters?.[p], isMeter(st.meters?.[p]));
+  f('best', st.best, st.best === null || (isCount(st.best?.epoch) && Number.isFinite(st.best?.top1)));
+  return st;
+}
+
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const { cfg, space, costs, table, reporter } = o;
   const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed;
   const band = cfg.optim.if_sub_obj ? targetBand(cfg.optim.sub_obj) : undefined;
-  const run = new RunDir(o.out);
-  if (run.has('checkpoint.safetensors') && !o.resume) throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
-  if (o.resume && !run.has('checkpoint.safetensors')) throw new Error(`--resume: ${o.out} holds no checkpoint.safetensors to resume from`);
-  writeFileAtomic(run.path('config.yaml'), configToYaml(cfg));
-  writeCostTable(run.path('cost_table.json'), table);
-
   const data: SearchData = searchLoaders(cfg, o.data);
+  const run = ResumableRun.open<{ search: SearchState; sgd: unknown; adamStep: number }>({
+    out: o.out, resume: !!o.resume, kind: 'search', logs: LOGS, results: ['best'], reporter,
+    fingerprint: fingerprintOf(cfg, { images: data.identity }, table),
+  });
   const model = new SearchModel(cfg, space, costs, new Random(seed));
+  try {
+    return await searchLoop(o, run, data, model, band, T, seed);
+  } finally {
+    run.close();
+    model.net.dispose();
+  }
+}
+
+async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchState; sgd: unknown; adamStep: number }>, data: SearchData,
+  model: SearchModel, band: ReturnType<typeof targetBand> | undefined, T: number, seed: number): Promise<SearchResult> {
+  const { cfg, space, costs, table, reporter } = o;
+  const sp = cfg.search_params, dir = run.dir;
   const { net, params, sgd, adam } = model;
+  writeFileAtomic(dir.path('config.yaml'), configToYaml(cfg));
+  writeCostTable(dir.path('cost_table.json'), table);
   const schedule = new CosineSchedule(cfg.optim.weight.init_lr, cfg.optim.min_lr, data.train.length, cfg.data.batch_size, cfg.train_params.epochs);
 
   let st: SearchState = {
@@ -93,35 +118,31 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     schedulerStep: 0,
     meters: { arch: newMeter(), weight: newMeter(), valid: newMeter() },
     best: null,
-    logSizes: {},
   };
-  const ckptPath = run.path('checkpoint.safetensors');
-  if (o.resume) {
-    const { tensors, state } = readCheckpoint(ckptPath);
+  const ckptPath = run.checkpoint;
+  if (run.resumed) {
+    const { tensors, state } = run.resumed;
+    st = checkSearchState(ckptPath, state.search, { arch: data.val.batches, weight: data.train.batches, valid: data.val.batches });
     restoreTraining(ckptPath, tensors, state.sgd, net, sgd);
     readArch(ckptPath, tensors, 'arch', params);
     readArch(ckptPath, tensors, 'adam_m', adam.m);
     readArch(ckptPath, tensors, 'adam_v', adam.v);
+    checkStateField(ckptPath, 'adamStep', state.adamStep, isCount(state.adamStep));
     adam.step = state.adamStep;
-    st = state.search;
-    run.truncateLogs(st.logSizes);
     reporter.line(`resuming ${o.out} at epoch ${st.pos.epoch}, ${st.pos.phase} batch ${st.pos.batch}`);
   }
 
   const save = async () => {
-    st.logSizes = run.logSizes(LOGS);
     const t = trainingState(net, sgd);
-    await saveCheckpoint(ckptPath, {
+    await run.save({
       gpu: t.gpu,
       host: { ...hostArch('arch', params), ...hostArch('adam_m', adam.m), ...hostArch('adam_v', adam.v) },
       state: { search: st, sgd: t.sgd, adamStep: adam.step },
     });
   };
 
-  const stop = new StopSignal(reporter);
   const stepRng = (epoch: number, phase: Phase, batch: number) => new Random(mixSeed(seed, epoch, PHASES.indexOf(phase), batch));
 
-  /** One step of a phase; returns the loss, the accuracy counts and the step's cost value. */
   const epochs = cfg.train_params.epochs;
   while (st.pos.epoch < epochs) {
     const e = st.pos.epoch;
@@ -134,24 +155,25 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       for await (const b of loader.epoch(e, st.pos.batch)) {
         if (phase === 'weight') sgd.lr = schedule.lr(++st.schedulerStep);
         const r = await model.step(phase, b, model.policy(phase, e), stepRng(e, phase, st.pos.batch));
+        run.checkFinite('loss', r.loss, { epoch: e, phase, batch: st.pos.batch });
+        run.checkFinite(`${table.kind} cost`, r.cost, { epoch: e, phase, batch: st.pos.batch });
         addToMeter(st.meters[phase], b.n, r.loss, r.acc, r.cost);
         st.pos.batch++;
         const m = meterMeans(st.meters[phase]);
         bar.update(st.pos.batch, { loss: m.loss, top1: m.top1, images: b.n });
         if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
-          run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
+          dir.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
         }
-        if (stop.signal) {
+        if (run.stop.signal) {
           await save();
           bar.done();
           reporter.line(`checkpoint saved at epoch ${e}, ${phase} batch ${st.pos.batch}: resume with --resume`);
-          stop.dispose();
           return { epochs: e, ...derivation(), interrupted: true };
         }
       }
       bar.done();
       const m = meterMeans(st.meters[phase]);
-      run.log('metrics.jsonl', { kind: 'phase', epoch: e, phase, ...m, seconds: (Date.now() - t0) / 1000 });
+      dir.log('metrics.jsonl', { kind: 'phase', epoch: e, phase, ...m, seconds: (Date.now() - t0) / 1000 });
       reporter.line(`epoch ${e} ${phase}: loss ${m.loss.toFixed(4)} top1 ${m.top1.toFixed(2)} top5 ${m.top5.toFixed(2)} ${table.kind} ${m.cost.toFixed(3)}`);
       if (phase === 'valid' && (!st.best || m.top1 > st.best.top1)) st.best = { epoch: e, top1: m.top1 };
     }
@@ -164,13 +186,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       mean_op_entropy: meanOpEntropy(space, params),
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
-    run.log('metrics.jsonl', { kind: 'epoch', ...record });
-    run.log('arch.jsonl', { epoch: e, ...JSON.parse(archParamsToJson(space, params)), softmax_temp: 1, op_entropy: entropy });
+    dir.log('metrics.jsonl', { kind: 'epoch', ...record });
+    dir.log('arch.jsonl', { epoch: e, ...JSON.parse(archParamsToJson(space, params)), softmax_temp: 1, op_entropy: entropy });
     writeNetConfigPair(o.out, d.net, record);
     // best/: the epoch of best supernet validation top-1; before validation starts, the latest.
     if (!phaseRuns(cfg, e, 'valid') || st.best?.epoch === e) {
-      mkdirSync(run.path('best'), { recursive: true });
-      for (const f of ['net_config.json', 'net_config']) copyFileSync(run.path(f), run.path(`best/${f}`));
+      for (const f of ['net_config.json', 'net_config']) writeFileAtomic(dir.path(`best/${f}`), readFileSync(dir.path(f)));
     }
     reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
     if (d.method === 'in_band') reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}] replaced the Viterbi one (${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
@@ -180,7 +201,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     // Plots are for people: a failure to draw them never stops the search.
     await writeRunPlots(o.out).catch((err) => reporter.line(`plots: ${(err as Error).message}`));
   }
-  stop.dispose();
   return { epochs, ...derivation(), interrupted: false };
 
   function derivation() {

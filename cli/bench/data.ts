@@ -1,5 +1,6 @@
 // densenas bench data: loader throughput (decode + augment from LMDB), as a table and JSON.
 import type { Argv } from 'yargs';
+import { integerOptions } from '../options.js';
 import { benchData, DATA_BENCH_COLUMNS } from '../../bench/data.js';
 import { makeReport, printTable, writeJson } from '../../bench/report.js';
 import { FASHION_MNIST_DIR } from '../../nas/data/fashion_mnist.js';
@@ -11,6 +12,7 @@ export const builder = (y: Argv) => y
   .option('small', { type: 'number', default: 8192, describe: '28x28 images per case' })
   .option('large', { type: 'number', default: 512, describe: '224x224 images per case' })
   .option('batch', { type: 'number', default: 256 })
+  .check(integerOptions({ small: 1, large: 1, batch: 1 }))
   .option('source', { type: 'string', default: FASHION_MNIST_DIR, describe: 'directory of the Fashion-MNIST IDX files' });
 export async function handler(a: { json?: string; small: number; large: number; batch: number; source: string }): Promise<void> {
   const rows = await benchData({ small: a.small, large: a.large, batchSize: a.batch, source: a.source });

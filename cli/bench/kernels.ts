@@ -1,6 +1,7 @@
 // densenas bench kernels: times the benchmark workloads on this adapter and compares them with
 // the machine's limits and the reference peers.
 import type { Argv } from 'yargs';
+import { integerOptions } from '../options.js';
 import { benchKernels, machinePeakGflops } from '../../bench/kernels.js';
 import { makeReport, printTable, writeJson, type Row } from '../../bench/report.js';
 import { destroy, init } from '../../engine/runtime.js';
@@ -11,6 +12,7 @@ export const builder = (y: Argv) => y
   .option('json', { type: 'string', describe: 'write the results to this JSON file' })
   .option('runs', { type: 'number', describe: 'timed runs per workload (default from bench/workloads.json)' })
   .option('warmup', { type: 'number', describe: 'untimed runs first' })
+  .check(integerOptions({ runs: 1, warmup: 0 }))
   .option('torch', { type: 'string', describe: 'PyTorch figures from the same sitting (peer-results/torch-*.json)' });
 
 export async function handler(argv: { json?: string; runs?: number; warmup?: number; torch?: string }): Promise<void> {

@@ -5,13 +5,14 @@ import { makeReport, printTable, writeJson } from '../../bench/report.js';
 import { destroy, init } from '../../engine/runtime.js';
 import { flopsTable, resolveCosts } from '../../nas/cost_table.js';
 import { buildSpace } from '../../nas/space.js';
-import { configFrom, withConfig } from '../options.js';
+import { configFrom, integerOptions, withConfig } from '../options.js';
 
 export const command = 'search';
 export const describe = 'images per second and peak GPU memory of the supernet\'s weight, arch and validation steps';
 export const builder = (y: Argv) => withConfig(y)
   .option('steps', { type: 'number', default: 5, describe: 'timed steps per phase' })
   .option('warmup', { type: 'number', default: 2, describe: 'untimed steps first' })
+  .check(integerOptions({ steps: 1, warmup: 0 }))
   .option('json', { type: 'string', describe: 'also write the report to this file' })
   .demandOption('config');
 

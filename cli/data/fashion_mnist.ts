@@ -1,5 +1,6 @@
 // densenas data fashion-mnist: Debian's Fashion-MNIST IDX files as an image folder or LMDBs.
 import type { Argv } from 'yargs';
+import { integerOptions } from '../options.js';
 import { FASHION_MNIST_DIR, importFashionMnist } from '../../nas/data/fashion_mnist.js';
 
 export const command = 'fashion-mnist';
@@ -8,6 +9,7 @@ export const builder = (y: Argv) => y
   .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
   .option('format', { choices: ['folder', 'lmdb'] as const, default: 'folder' as const, describe: 'class folders of PNGs, or LMDBs of raw records' })
   .option('limit', { type: 'number', describe: 'import only the first N images of each split' })
+  .check(integerOptions({ limit: 1 }))
   .option('source', { type: 'string', default: FASHION_MNIST_DIR, describe: 'directory of the IDX files' });
 export async function handler(a: { out: string; format: 'folder' | 'lmdb'; limit?: number; source: string }): Promise<void> {
   const counts = await importFashionMnist(a);

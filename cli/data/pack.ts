@@ -1,5 +1,6 @@
 // densenas data pack: images named by a list (or all of a folder) into an LMDB; resumable.
 import type { Argv } from 'yargs';
+import { integerOptions } from '../options.js';
 import { packImages } from '../../nas/data/pack.js';
 
 export const command = 'pack';
@@ -12,7 +13,8 @@ export const builder = (y: Argv) => y
   .option('size', { type: 'number', describe: 'resize so that the shorter side is S' })
   .option('quality', { type: 'number', default: 95, describe: 'JPEG quality when resized images are re-encoded' })
   .option('store', { choices: ['auto', 'raw', 'encoded'] as const, default: 'auto' as const, describe: 'raw pixels, encoded bytes, or raw up to 64x64' })
-  .option('skip-bad', { type: 'boolean', default: false, describe: 'skip and count images that do not decode' });
+  .option('skip-bad', { type: 'boolean', default: false, describe: 'skip and count images that do not decode' })
+  .check(integerOptions({ size: 1, quality: 1 }));
 export async function handler(a: {
   images: string; list?: string; classes?: string; out: string; size?: number; quality: number; store: 'auto' | 'raw' | 'encoded'; skipBad: boolean;
 }): Promise<void> {

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { evalConfig, FASHION_MNIST_STATS, IMAGENET_STATS, trainConfig } from '../../nas/data/augment.js';
 import { openDataset } from '../../nas/data/dataset.js';
 import { Loader } from '../../nas/data/loader.js';
+import { integerOptions } from '../options.js';
 
 export const command = 'read';
 export const describe = 'read one batch from an LMDB or image folder and print its shape, labels and value range';
@@ -14,7 +15,8 @@ export const builder = (y: Argv) => y
   .option('channels', { choices: [1, 3] as const, default: 1 as const })
   .option('train', { type: 'boolean', default: false, describe: 'training augmentation (random resized crop, flip)' })
   .option('stats', { choices: ['fashion-mnist', 'imagenet'] as const, default: 'fashion-mnist' as const, describe: 'normalisation mean and std' })
-  .option('seed', { type: 'number', default: 0 });
+  .option('seed', { type: 'number', default: 0 })
+  .check(integerOptions({ batch: 1, size: 1, seed: 0 }));
 export async function handler(a: {
   data: string; list?: string; batch: number; size: number; channels: 1 | 3; train: boolean; stats: 'fashion-mnist' | 'imagenet'; seed: number;
 }): Promise<void> {

@@ -1,5 +1,6 @@
 // densenas data split: sorted, seeded train/val lists and classes.json for an image folder.
 import type { Argv } from 'yargs';
+import { integerOptions } from '../options.js';
 import { writeSplit } from '../../nas/data/split.js';
 
 export const command = 'split';
@@ -10,7 +11,8 @@ export const builder = (y: Argv) => y
   .option('classes', { type: 'number', describe: 'use N classes (default all): the first N sorted, or see --random-classes' })
   .option('random-classes', { type: 'boolean', default: false, describe: 'choose the N classes at random with the seed' })
   .option('val-fraction', { type: 'number', default: 0.2, describe: 'fraction of each class that goes to val' })
-  .option('seed', { type: 'number', default: 0 });
+  .option('seed', { type: 'number', default: 0 })
+  .check(integerOptions({ classes: 1, seed: 0 }));
 export function handler(a: { images: string; out: string; classes?: number; randomClasses: boolean; valFraction: number; seed: number }): void {
   const r = writeSplit(a);
   console.log(`${a.out}: ${r.classes.length} classes, ${r.train.length} train, ${r.val.length} val`);

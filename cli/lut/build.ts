@@ -6,7 +6,7 @@ import { buildCostTable, spaceOpDescs, writeCostTable } from '../../nas/cost_tab
 import { calibrateTable, measureOp } from '../../nas/latency.js';
 import { streamReporter } from '../../nas/progress.js';
 import { buildSpace } from '../../nas/space.js';
-import { configFrom, withConfig } from '../options.js';
+import { configFrom, integerOptions, withConfig } from '../options.js';
 
 export const command = 'build';
 export const describe = 'measure every candidate op of a space (plus stem, final 1x1 and classifier) into a latency table';
@@ -18,6 +18,7 @@ export const builder = (y: Argv) => withConfig(y)
   .option('calibrate', { type: 'number', default: 8, describe: 'random whole networks of the space timed to scale the table (0: none)' })
   .option('repeat', { type: 'number', default: 4, describe: 'applications of the op per timed run (the table keeps one share)' })
   .option('input-size', { type: 'number', describe: 'image height and width (sets data.input_size)' })
+  .check(integerOptions({ batch: 1, runs: 1, warmup: 0, calibrate: 0, repeat: 1, 'input-size': 1 }))
   .demandOption('config');
 
 export async function handler(a: { config: string; set: string[]; out: string; batch: number; runs: number; warmup: number; repeat: number; calibrate: number; inputSize?: number }): Promise<void> {

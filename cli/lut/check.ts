@@ -9,7 +9,7 @@ import { opsTableCost, readCostTable } from '../../nas/cost_table.js';
 import { derivedFor } from '../../nas/derived.js';
 import { timeForward } from '../../nas/latency.js';
 import { archOps, formatArch, readNetConfig } from '../../nas/net_config.js';
-import { configFrom, fmt, jsonOption, withConfig } from '../options.js';
+import { configFrom, fmt, integerOptions, jsonOption, withConfig } from '../options.js';
 
 export const command = 'check';
 export const describe = 'predicted (table) against measured latency of a derived network';
@@ -17,7 +17,8 @@ export const builder = (y: Argv) => withConfig(y)
   .option('table', { type: 'string', demandOption: true, describe: 'keyed latency table (densenas lut build)' })
   .option('net-config', { type: 'string', demandOption: true, describe: 'net_config, text or JSON' })
   .option('runs', { type: 'number', default: 20 })
-  .option('json', jsonOption);
+  .option('json', jsonOption)
+  .check(integerOptions({ runs: 1 }));
 
 export async function handler(a: { config?: string; set: string[]; table: string; netConfig: string; runs: number; json: boolean }): Promise<void> {
   const cfg = configFrom(a), table = readCostTable(a.table), net = readNetConfig(a.netConfig);

@@ -8,6 +8,7 @@ import { Progress } from './files.js';
 import { readIdx } from './idx.js';
 import { fromPixels, packEntries } from './pack.js';
 import { RAW } from './record.js';
+import { makeDir } from '../io.js';
 import type { Entry } from './folder.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -94,7 +95,7 @@ async function writeFolder(dest: string, source: string, entries: Entry[], png: 
   }
   const tmp = `${dest}.partial`;
   fs.rmSync(tmp, { recursive: true, force: true });   // left by an interrupted import
-  for (let l = 0; l < FASHION_MNIST_CLASSES.length; l++) fs.mkdirSync(path.join(tmp, classFolder(l)), { recursive: true });
+  for (let l = 0; l < FASHION_MNIST_CLASSES.length; l++) makeDir(path.join(tmp, classFolder(l)));
   const progress = new Progress(`import ${dest}`, entries.length);
   const chunk = 512;
   for (let s = 0; s < entries.length; s += chunk) {

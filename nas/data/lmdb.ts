@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { checkLmdbFile } from './lmdb_file.js';
 import { decodeRecord, type ImageRecord } from './record.js';
 
 export interface DbMeta {
@@ -13,27 +14,11 @@ export interface DbMeta {
   count: number;
 }
 
-/** LMDB's meta-page magic; its offset depends on the page-header size of the LMDB build. */
-const LMDB_MAGIC = 0xbeefc0de;
-
-/**
- * LMDB trusts its file: a damaged data.mdb can crash the process instead of failing. So check
- * what can be checked cheaply first: the file exists, holds two meta pages, and the first one
- * carries the magic number.
- */
+/** LMDB trusts its file (a damaged data.mdb can crash the process), so the file is checked first. */
 function checkDataFile(dir: string): void {
   const file = path.join(dir, 'data.mdb');
   if (!fs.existsSync(file)) throw new Error(`${dir}: no LMDB here (no data.mdb)`);
-  const head = Buffer.alloc(32);
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.readSync(fd, head, 0, 32, 0);
-    if (fs.fstatSync(fd).size < 8192 || ![16, 24].some((o) => head.readUInt32LE(o) === LMDB_MAGIC)) {
-      throw new Error(`${dir}: corrupt LMDB (${file} has no valid meta page)`);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  checkLmdbFile(file);
 }
 
 export class ImageDb {
@@ -92,18 +77,27 @@ export class ImageDb {
     }
   }
 
-  has(key: string): boolean { return this.images.doesExist(key); }
+  /** Runs an LMDB call, naming the database when it fails (LMDB's own errors name nothing). */
+  private named<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw new Error(`${this.path}: ${what} (${(e as Error).message})`);
+    }
+  }
+
+  has(key: string): boolean { return this.named(`cannot look up '${key}'`, () => this.images.doesExist(key)); }
 
   /** Number of records stored, finished or not. */
-  size(): number { return this.images.getCount(); }
+  size(): number { return this.named('cannot count the records', () => this.images.getCount()); }
 
   /** Every key, in LMDB's (byte) order. */
-  keys(): string[] { return [...this.images.getKeys()]; }
+  keys(): string[] { return this.named('cannot list the keys', () => [...this.images.getKeys()]); }
 
   /** Reads and checks one record. */
   get(key: string, numClasses: number): ImageRecord {
     const where = `${this.path} record '${key}'`;
-    const buf = this.images.getBinary(key);
+    const buf = this.named(`cannot read record '${key}'`, () => this.images.getBinary(key));
     if (!buf) throw new Error(`${where}: not in the database`);
     const r = decodeRecord(buf, where);
     if (r.label >= numClasses) throw new Error(`${where}: label ${r.label} is outside the class map (${numClasses} classes)`);

@@ -1,9 +1,9 @@
 // Split lists: which classes, and which of their images go to train and which to val. Unlike the
 // original (spec 7.1) this is sorted and seeded, so every machine gets the same lists.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { byCodeUnits, listClasses, scanImageFolder, writeClassMap, writeList, type Entry } from './folder.js';
 import { mixSeed, Random } from '../../engine/random.js';
+import { makeDir } from '../io.js';
 
 /** The first n classes of the sorted list, or n chosen with the seed (then sorted again). */
 export function selectClasses(all: string[], n = all.length, random = false, seed = 0): string[] {
@@ -49,7 +49,7 @@ export interface SplitOptions {
 export function writeSplit(o: SplitOptions): { classes: string[]; train: Entry[]; val: Entry[] } {
   const classes = selectClasses(listClasses(o.images), o.classes, o.randomClasses, o.seed);
   const { train, val } = splitEntries(scanImageFolder(o.images, classes), o.valFraction, o.seed);
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
   writeList(path.join(o.out, 'train.txt'), train);
   writeList(path.join(o.out, 'val.txt'), val);
   writeClassMap(path.join(o.out, 'classes.json'), classes);

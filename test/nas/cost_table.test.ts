@@ -140,8 +140,9 @@ test('malformed table files name the file and field', () => {
     [{ ...base, batch: 0 }, 'field batch must be a positive integer'],
     [{ ...base, kind: 'energy' }, 'field kind must be "latency" or "flops"'],
     [{ ...base, entries: { 'conv1_1|cin=4|cout=8|in=7|s=1|b=3': 1 } }, "entries key 'conv1_1|cin=4|cout=8|in=7|s=1|b=3': batch differs from the table's batch 2"],
-    [{ ...base, entries: { 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': -1 } }, "entries key 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': expected a number >= 0, got -1"],
-    [{ ...base, calibration: { scale: 0 } }, 'field calibration must be {"scale": number > 0, "ratios": [numbers]}'],
+    [{ ...base, entries: { 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': -1 } }, "entries key 'conv1_1|cin=4|cout=8|in=7|s=1|b=2': expected a finite number >= 0, got -1"],
+    [{ ...base, calibration: { scale: 0 } }, 'field calibration must be {"scale": finite number > 0, "ratios": [finite numbers > 0]}'],
+    [{ ...base, calibration: { scale: 0, ratios: [] } }, 'field calibration.scale: expected a finite number > 0, got 0'],
   ];
   for (const [obj, msg] of cases) {
     writeCostTable(p, obj as CostTable);

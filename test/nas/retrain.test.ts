@@ -38,19 +38,29 @@ test('a tiny derived net retrains on Fashion-MNIST: its loss falls, the lr follo
   ok(await runCli(['data', 'fashion-mnist', '--out', data, '--format', 'lmdb', '--limit', '320']), 'import');
   writeFileSync(netFile, JSON.stringify({ net_type: 'mbv2', net_config: [[[8, 8], 'mbconv_k3_t1', [], 0, 1], [[8, 16], 'mbconv_k3_t3', ['mbconv_k3_t3'], 1, 2], [[16, 32], 'conv1_1']] }));
   const run = join(dir, 'whole');
-  ok(await runCli(retrain(run)), 'retrain');
+  const r = await runCli(retrain(run));
+  ok(r, 'retrain');
   for (const f of ['config.yaml', 'net_config', 'net_config.json', 'metrics.jsonl', 'checkpoint.safetensors', 'best/model.safetensors', 'best/net_config.json']) assert.ok(existsSync(join(run, f)), `${f} written`);
   const e = epochs(run);
   assert.equal(e.map((r) => r.epoch), [0, 1, 2]);
   assert.ok(e[2].train_loss < e[0].train_loss - 0.05, `train loss should fall: ${e.map((r) => r.train_loss)}`);
   assert.ok(e[2].test_loss < e[0].test_loss, `test loss should fall: ${e.map((r) => r.test_loss)}`);
-  // E = floor(256 / 32) + 1 = 9 steps an epoch, T = 27; the step logged as k used step k - 1.
-  const lr = (t: number) => 1e-5 + ((0.05 - 1e-5) * (1 + Math.cos((Math.PI * t) / 27))) / 2;
+  // n of the 256 images train (the rest are held out per class): E = floor(n / 32) + 1 steps an
+  // epoch, T = 3 E; the step logged as k used step k - 1.
+  const n = Number(/(\d+) training images, (\d+) validation images/.exec(r.stderr)![1]);
+  assert.ok(n > 200 && n < 256, `${n} training images of 256`);
+  const T = 3 * (Math.floor(n / 32) + 1), batches = Math.ceil(n / 32);
+  const lr = (t: number) => 1e-5 + ((0.05 - 1e-5) * (1 + Math.cos((Math.PI * t) / T))) / 2;
   const steps = lines(run).filter((r) => r.kind === 'step');
-  assert.is(steps.length, 12);   // steps 2, 4, 6, 8 of each epoch
-  steps.forEach((s) => assert.ok(Math.abs(s.lr - lr(s.epoch * 8 + s.step - 1)) < 1e-12, `lr at epoch ${s.epoch} step ${s.step}: ${s.lr}`));
+  assert.is(steps.length, 3 * Math.ceil(batches / 2));   // every second step and the last of each epoch
+  steps.forEach((s) => assert.ok(Math.abs(s.lr - lr(s.epoch * batches + s.step - 1)) < 1e-12, `lr at epoch ${s.epoch} step ${s.step}: ${s.lr}`));
+  // best/ is the epoch of best validation top-1; its test top-1 is reported as the final one.
   const best = JSON.parse(readFileSync(join(run, 'best/net_config.json'), 'utf8'));
-  assert.is(best.test_top1, Math.max(...e.map((r) => r.test_top1)));
+  const chosen = e.find((r) => r.val_top1 === Math.max(...e.map((x) => x.val_top1)))!;
+  assert.is(best.epoch, chosen.epoch);
+  assert.is(best.test_top1, chosen.test_top1);
+  assert.equal(lines(run).filter((l) => l.kind === 'final'), [{ kind: 'final', epoch: chosen.epoch, val_top1: chosen.val_top1, test_top1: chosen.test_top1, test_top5: chosen.test_top5 }]);
+  assert.match(r.stdout, `final test top-1 ${chosen.test_top1.toFixed(2)}`);
 });
 
 test('a retrain killed with SIGKILL mid-epoch and resumed ends as the uninterrupted one', async () => {
@@ -95,7 +105,7 @@ test('validate --json reports the top-1 recomputed from the saved weights, the c
   }
   assert.is(v.images, n);
   assert.is(v.top1, (100 * right) / n);
-  const bestEpoch = epochs(run).reduce((a, e) => (e.test_top1 > a.test_top1 ? e : a));
+  const bestEpoch = epochs(run).reduce((a, e) => (e.val_top1 > a.val_top1 ? e : a));
   assert.is(v.top1, bestEpoch.test_top1);
   assert.ok(Math.abs(v.loss - bestEpoch.test_loss) < 1e-5, `loss ${v.loss} vs ${bestEpoch.test_loss}`);
   assert.ok(v.top5 >= v.top1 && v.top5 <= 100);
