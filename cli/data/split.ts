@@ -1,6 +1,7 @@
 // densenas data split: sorted, seeded train/val lists and classes.json for an image folder.
 import type { Argv } from 'yargs';
 import { writeSplit } from '../../nas/data/split.js';
+import { jsonOption } from '../options.js';
 
 export const command = 'split';
 export const describe = 'write OUT/train.txt, OUT/val.txt and OUT/classes.json for an image folder';
@@ -10,8 +11,10 @@ export const builder = (y: Argv) => y
   .option('classes', { type: 'number', describe: 'use N classes (default all): the first N sorted, or see --random-classes' })
   .option('random-classes', { type: 'boolean', default: false, describe: 'choose the N classes at random with the seed' })
   .option('val-fraction', { type: 'number', default: 0.2, describe: 'fraction of each class that goes to val' })
-  .option('seed', { type: 'number', default: 0 });
-export function handler(a: { images: string; out: string; classes?: number; randomClasses: boolean; valFraction: number; seed: number }): void {
+  .option('seed', { type: 'number', default: 0 })
+  .option('json', jsonOption);
+export function handler(a: { images: string; out: string; classes?: number; randomClasses: boolean; valFraction: number; seed: number; json: boolean }): void {
   const r = writeSplit(a);
+  if (a.json) { console.log(JSON.stringify({ out: a.out, classes: r.classes, train: r.train.length, val: r.val.length })); return; }
   console.log(`${a.out}: ${r.classes.length} classes, ${r.train.length} train, ${r.val.length} val`);
 }
