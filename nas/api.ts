@@ -7,16 +7,23 @@ import { join } from 'node:path';
 import { destroy, init, runtime, type Runtime } from '../engine/runtime.js';
 import { Random } from '../engine/random.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
+import { archParamsFromJson, zeroArchParams } from './arch_params.js';
 import { applyOverrides, loadConfig, type Config } from './config.js';
-import { costsFromFile, flopsTable, readCostTable, resolveCosts, type CostTable } from './cost_table.js';
-import type { ResolvedCosts } from './cost_chain.js';
-import { derivedBn, type DerivedNet } from './derived.js';
+import { chainedCost, type ResolvedCosts } from './cost_chain.js';
+import { costLoss, costLossOptions } from './cost_loss.js';
+import {
+  buildCostTable, costsFromFile, flopsTable, opsTableCost, readAnyCostTable, readCostTable, resolveCosts, spaceOpDescs,
+  writeCostTable, type CostTable,
+} from './cost_table.js';
+import { opCounts, sumCounts } from './counting.js';
 import { openDataset } from './data/dataset.js';
+import { derivedBn, type DerivedNet } from './derived.js';
 import { exportFolded, isFoldedDir, type FoldedMeta, type FoldedNet } from './export.js';
 import { readText, writeFileAtomic } from './io.js';
+import { calibrateTable, measureOp } from './latency.js';
+import { archOps, formatArch, readNetConfig, totalLayers, type ArchShape, type NetConfig } from './net_config.js';
 import { writeOnnx, type OnnxExport } from './onnx.js';
 import { classNames } from './predict.js';
-import { readNetConfig, type NetConfig } from './net_config.js';
 import { silentReporter, type PhaseBar, type StepReporter, type StepStats } from './progress.js';
 import { runRetrain, type RetrainResult } from './retrain.js';
 import { deriveFromRun, type RunDeriveOptions, type RunDerived } from './run_derive.js';
@@ -26,6 +33,8 @@ import { openTrained, testLoader, validate, type Validation } from './validate.j
 
 /** Where a retrain run records the class folders of its data. */
 export const CLASSES_FILE = 'classes.json';
+
+type ConfigSource = string | string[] | Config;
 
 /** Opens the engine on the adapter named by `adapter` (see DeviceOptions), unless it is open. */
 export async function openEngine(o: { adapter?: string } = {}): Promise<Runtime> {
@@ -37,7 +46,7 @@ export async function openEngine(o: { adapter?: string } = {}): Promise<Runtime>
 }
 
 /** A config: YAML files merged in order over the defaults (or a resolved Config), then `key=value` overrides. */
-export function resolveConfig(config: string | string[] | Config | undefined, set: string[] = []): Config {
+export function resolveConfig(config: ConfigSource | undefined, set: string[] = []): Config {
   if (config === undefined || typeof config === 'string' || Array.isArray(config)) {
     return loadConfig(config === undefined ? [] : Array.isArray(config) ? config : [config], set);
   }
@@ -47,7 +56,8 @@ export function resolveConfig(config: string | string[] | Config | undefined, se
 }
 
 /** The costs a search optimises: counted FLOPs, or a latency table (a file, the run's own, or the config's). */
-export function searchCosts(cfg: Config, space: SearchSpace, o: { table?: string; out?: string } = {}): { table: CostTable; costs: ResolvedCosts; mismatches: string[] } {
+export function searchCosts(cfg: Config, space: SearchSpace, o: { table?: string; out?: string } = {}):
+    { table: CostTable; costs: ResolvedCosts; mismatches: string[] } {
   const sub = cfg.optim.sub_obj, skipReg = sub.skip_reg;
   if (sub.type === 'flops') {
     const table = flopsTable(space);
@@ -55,9 +65,46 @@ export function searchCosts(cfg: Config, space: SearchSpace, o: { table?: string
   }
   const own = o.out && join(o.out, 'cost_table.json');
   const path = o.table ?? (own && existsSync(own) ? own : sub.latency_list_path);
-  if (!path) throw new Error('a latency search needs a table: pass --table FILE (build one with "densenas lut build --config ... --out FILE") or set optim.sub_obj.latency_list_path, or search FLOPs with --set optim.sub_obj.type=flops');
+  if (!path) {
+    throw new Error('a latency search needs a table: pass --table FILE (build one with "densenas lut build --config ... '
+      + '--out FILE") or set optim.sub_obj.latency_list_path, or search FLOPs with --set optim.sub_obj.type=flops');
+  }
   const { table, costs, mismatches } = costsFromFile(path, space, { skipReg });
   return { table, costs, mismatches };
+}
+
+/** The chained expected cost of a space (uniform, or given architecture parameters) and the cost term of the loss. */
+export function expectedCost(cfg: Config, o: { table?: string; params?: string } = {}) {
+  const space = buildSpace(cfg), skipReg = cfg.optim.sub_obj.skip_reg;
+  let costs: ResolvedCosts, units: string, mismatches: string[] = [];
+  if (o.table) {
+    const r = costsFromFile(o.table, space, { skipReg });
+    ({ costs, mismatches } = r);
+    units = r.table.units;
+  } else if (cfg.optim.sub_obj.type === 'flops') {
+    const table = flopsTable(space);
+    costs = resolveCosts(space, table, { skipReg }).costs;
+    units = table.units;
+  } else throw new Error('--table is required when optim.sub_obj.type is latency');
+  const params = o.params ? archParamsFromJson(readText(o.params, 'arch params'), space, o.params) : zeroArchParams(space);
+  const { cost } = chainedCost(space, costs, params, { temperature: cfg.search_params.softmax_temp, expectOver: 'all' });
+  const loss = costLoss(cost, costLossOptions(cfg));
+  const lambdaEff = cfg.optim.sub_obj.sub_loss_factor / Math.log(cfg.optim.sub_obj.log_base);
+  return { cost, units, loss: loss.value, dLossdC: loss.dC, lambdaEff, mismatches };
+}
+
+/** Params and multiply-adds of a net_config at an input shape, and its cost summed from a table when given one. */
+export function countArch(net: NetConfig, shape: Omit<ArchShape, 'batch'>, o: { table?: string; config?: Config } = {}) {
+  const ops = archOps(net, { ...shape, batch: 1 });
+  const counts = sumCounts(ops.map((d) => opCounts(d, true)));
+  const out = { arch: formatArch(net), netType: net.netType, totalLayers: totalLayers(net), ...shape, params: counts.params, madds: counts.madds };
+  if (!o.table) return out;
+  const { table, mismatches } = readAnyCostTable(o.table, o.config ? buildSpace(o.config) : undefined);
+  const cost = opsTableCost(ops, table);
+  return {
+    ...out, table: { kind: table.kind, units: table.units, device: table.device, batch: table.batch },
+    cost: cost.missing.length ? null : cost.total, missing: cost.missing, mismatches,
+  };
 }
 
 /** Where a long run stands, for progress displays: a phase's batches within an epoch of the run. */
@@ -95,7 +142,7 @@ function epochWatcher(out: string, onEpoch: (record: Record<string, unknown>) =>
   const check = () => {
     if (!existsSync(file) || statSync(file).size <= read) return;
     const text = readFileSync(file).subarray(read);
-    const end = text.lastIndexOf(10) + 1;
+    const end = text.lastIndexOf(10) + 1;   // whole lines only
     read += end;
     for (const line of text.subarray(0, end).toString('utf8').split('\n')) {
       if (!line) continue;
@@ -103,7 +150,10 @@ function epochWatcher(out: string, onEpoch: (record: Record<string, unknown>) =>
       if (rec.kind === 'epoch') onEpoch(rec);
     }
   };
-  return { line(text) { base.line(text); check(); }, phase: (label, total, start) => { check(); return base.phase(label, total, start); } };
+  return {
+    line(text) { base.line(text); check(); },
+    phase(label, total, start) { check(); return base.phase(label, total, start); },
+  };
 }
 
 /** What both training loops take beside their own settings. */
@@ -124,8 +174,8 @@ export interface RunOptions {
   adapter?: string;
 }
 
-/** Prepares a run directory: --force and --resume, and the config (the run's own when resuming). */
-function startRun(o: RunOptions & { config?: string | string[] | Config; set?: string[] }, what: string): Config {
+/** Prepares a run directory (--force, --resume) and its config: the run's own when resuming. */
+function startRun(o: RunOptions & { config?: ConfigSource; set?: string[] }, what: string): Config {
   if (o.force && o.resume) throw new Error('--force and --resume exclude each other: --force deletes the run that --resume would continue');
   if (o.force && existsSync(o.out)) rmSync(o.out, { recursive: true, force: true });
   const saved = join(o.out, 'config.yaml');
@@ -144,7 +194,7 @@ function reporterFor(o: RunOptions, epochs: number): StepReporter {
 
 export interface SearchRunOptions extends RunOptions {
   /** Config YAML file(s) or a resolved Config (not needed to resume). */
-  config?: string | string[] | Config;
+  config?: ConfigSource;
   set?: string[];
   /** Images: a folder (its train/ part) or an LMDB, as the data commands write them. */
   data: string;
@@ -161,12 +211,13 @@ export async function search(o: SearchRunOptions): Promise<SearchRunResult> {
   const { table, costs } = searchCosts(cfg, space, { table: o.table, out: o.resume ? o.out : undefined });
   const rt = await openEngine(o);
   const reporter = reporterFor(o, cfg.train_params.epochs);
-  reporter.line(`search on ${rt.device.info.description}: ${space.numNodes} nodes, ${cfg.train_params.epochs} epochs, cost ${table.kind} (${table.units}) from ${table.device}`);
+  reporter.line(`search on ${rt.device.info.description}: ${space.numNodes} nodes, ${cfg.train_params.epochs} epochs, `
+    + `cost ${table.kind} (${table.units}) from ${table.device}`);
   const r = await runSearch({ cfg, space, costs, table, data: o.data, out: o.out, resume: o.resume, reporter });
   return { ...r, cfg, space, table, out: o.out };
 }
 
-/** A search run's architecture again, for its cost target or another, from any recorded epoch. */
+/** A search run's architecture again, for its cost target or another, from any recorded epoch (default: best). */
 export function derive(run: string, o: Partial<RunDeriveOptions> = {}): RunDerived {
   return deriveFromRun(run, { epoch: o.epoch ?? 'best', target: o.target, targetForm: o.targetForm, tolerance: o.tolerance });
 }
@@ -174,7 +225,7 @@ export function derive(run: string, o: Partial<RunDeriveOptions> = {}): RunDeriv
 export interface RetrainRunOptions extends RunOptions {
   /** A net_config (file, text or JSON format, or parsed); not needed to resume. */
   netConfig?: string | NetConfig;
-  config?: string | string[] | Config;
+  config?: ConfigSource;
   set?: string[];
   /** Data directory with train/ and test/. */
   data: string;
@@ -195,12 +246,13 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
   const rt = await openEngine(o);
   recordClassNames(o.data, o.out);
   const reporter = reporterFor(o, cfg.train_params.epochs);
-  reporter.line(`retrain on ${rt.device.info.description}: ${cfg.train_params.epochs} epochs, batch ${cfg.data.batch_size}, lr ${cfg.optim.init_lr} cosine to ${cfg.optim.min_lr}`);
+  reporter.line(`retrain on ${rt.device.info.description}: ${cfg.train_params.epochs} epochs, batch ${cfg.data.batch_size}, `
+    + `lr ${cfg.optim.init_lr} cosine to ${cfg.optim.min_lr}`);
   const r = await runRetrain({ cfg, net, data: o.data, out: o.out, resume: o.resume, table, reporter });
   return { ...r, cfg, net, out: o.out };
 }
 
-/** RUN/classes.json: the class folders of the data a model is trained on, which export carries into the model for predict. */
+/** RUN/classes.json: the class folders of the data a model is trained on, which export carries into the model. */
 function recordClassNames(data: string, out: string): void {
   const ds = openDataset(join(data, 'train'));
   try {
@@ -234,30 +286,34 @@ export interface ExportResult {
   /** Largest |folded - unfolded| of the logits on a random batch, and the largest |logit|. */
   maxDiff: number;
   maxLogit: number;
+  /** The folded network with its weights (the caller disposes it, or ends the engine). */
   model: FoldedNet;
 }
 
 /**
  * A retrain run's model with batch norm folded into the convolutions, as OUT/model.safetensors
- * and OUT/net_config.json (and the run's cost table), checked against the unfolded model.
+ * and OUT/net_config.json (with the class names the run recorded), the run's cost table, and
+ * OUT/model.onnx for the onnx format; checked against the unfolded model.
  */
-export async function exportModel(o: { run: string; out: string; weights?: string; format?: 'safetensors' | 'onnx'; adapter?: string }): Promise<ExportResult> {
+export async function exportModel(o: { run: string; out: string; weights?: string; format?: 'safetensors' | 'onnx'; adapter?: string }):
+    Promise<ExportResult> {
   if (isFoldedDir(o.run)) throw new Error(`${o.run} is already an exported (folded) model`);
   await openEngine(o);
   const t = openTrained(o.run, o.weights);
   const tableFile = join(o.run, 'cost_table.json');
   const table = existsSync(tableFile) ? tableFile : undefined;
   const model = t.model as DerivedNet;
-  const folded = await exportFolded(model.eval(), t.cfg, derivedBn(t.net, t.cfg.optim.bn_eps, t.cfg.optim.bn_momentum).eps, o.out, table);
-  // The names of the classes (when the run recorded them) go with the model, for predict.
+  const eps = derivedBn(t.net, t.cfg.optim.bn_eps, t.cfg.optim.bn_momentum).eps;
+  const folded = await exportFolded(model.eval(), t.cfg, eps, o.out, table);
   const namesFile = join(o.run, CLASSES_FILE), metaFile = join(o.out, 'net_config.json');
   const meta = JSON.parse(readText(metaFile, 'net_config')) as FoldedMeta & { class_names?: string[] };
   if (existsSync(namesFile)) {
     meta.class_names = JSON.parse(readText(namesFile, 'class names'));
     writeFileAtomic(metaFile, JSON.stringify(meta) + '\n');
   }
-  const names = classNames(meta);
-  const onnx = o.format === 'onnx' ? await writeOnnx(join(o.out, 'model.onnx'), folded, meta, { class_names: JSON.stringify(names) }) : undefined;
+  const onnx = o.format === 'onnx'
+    ? await writeOnnx(join(o.out, 'model.onnx'), folded, meta, { class_names: JSON.stringify(classNames(meta)) })
+    : undefined;
   // The folded model must give the unfolded eval-mode logits: checked on a random batch.
   const [c, size] = t.cfg.data.input_size;
   const x = Tensor.randn([8, size, size, c], new Random(1));
@@ -266,6 +322,45 @@ export async function exportModel(o: { run: string; out: string; weights?: strin
   const files = ['model.safetensors', 'net_config.json', ...(table ? ['cost_table.json'] : []), ...(onnx ? ['model.onnx'] : [])];
   const maxLogit = Math.max(...ref.map(Math.abs)), maxDiff = Math.max(...ref.map((v, i) => Math.abs(v - got[i])));
   return { out: o.out, onnx, weights: t.weights, files, maxDiff, maxLogit, model: folded };
+}
+
+export interface LatencyTableOptions {
+  /** Table file (JSON); an existing one is resumed. */
+  out: string;
+  /** Batch the ops are timed at. */
+  batch?: number;
+  /** Timed runs per op (the fastest is kept), untimed runs first, applications per timed run. */
+  runs?: number;
+  warmup?: number;
+  repeat?: number;
+  /** Random whole networks of the space timed to scale the table (0: none). */
+  calibrate?: number;
+  reporter?: StepReporter;
+  adapter?: string;
+}
+
+/** Measures every distinct op of a config's space on this adapter into a keyed latency table (resumable). */
+export async function buildLatencyTable(cfg: Config, o: LatencyTableOptions): Promise<CostTable> {
+  const batch = o.batch ?? 32, runs = o.runs ?? 20, calibrate = o.calibrate ?? 8;
+  const space = buildSpace(cfg), descs = spaceOpDescs(space, batch), reporter = o.reporter ?? silentReporter;
+  const rt = await openEngine(o);
+  const bar = reporter.phase(`lut ${o.out}`, descs.length, 0);
+  const bn = { eps: space.netType === 'mbv2' ? cfg.optim.bn_eps : 1e-5, momentum: cfg.optim.bn_momentum };
+  const table = await buildCostTable(descs, async (d) => {
+    const t = await measureOp(d, { runs, warmup: o.warmup ?? 3, repeat: o.repeat ?? 4, bn });
+    return { value: t.min, spread: t.spread };
+  }, {
+    path: o.out, kind: 'latency', units: 'ms', device: rt.device.info.description, batch,
+    onProgress: (done) => bar.update(done),
+  });
+  bar.done();
+  if (calibrate > 0 && !table.calibration) {
+    const cal = reporter.phase('calibrate', calibrate, 0);
+    table.calibration = await calibrateTable(table, space, cfg, { networks: calibrate, runs, onProgress: (n) => cal.update(n) });
+    cal.done();
+    writeCostTable(o.out, table);
+  }
+  return table;
 }
 
 export { destroy };
