@@ -5,17 +5,21 @@
 export { init, destroy } from './engine/runtime.js';
 export { listAdapters, type AdapterEntry } from './engine/device.js';
 export {
-  openEngine, resolveConfig, searchCosts, search, derive, retrain, validateModel, exportModel, progressReporter,
+  openEngine, resolveConfig, searchCosts, expectedCost, countArch, buildLatencyTable, search, derive, retrain, validateModel,
+  exportModel, progressReporter,
   type Progress, type RunOptions, type SearchRunOptions, type SearchRunResult, type RetrainRunOptions, type ExportResult,
+  type LatencyTableOptions,
 } from './nas/api.js';
 export { defaultConfig, loadConfig, configToYaml, type Config } from './nas/config.js';
 export { buildSpace, spaceCounts, type SearchSpace } from './nas/space.js';
 export {
   readCostTable, readAnyCostTable, writeCostTable, flopsTable, resolveCosts, costsFromFile, opsTableCost, spaceOpDescs,
-  type CostTable,
+  buildCostTable, type CostTable,
 } from './nas/cost_table.js';
 export { chainedCost } from './nas/cost_chain.js';
-export { readNetConfig, parseNetConfigText, parseNetConfigJson, formatArch, archOps, netConfigToJson, netConfigToText, type NetConfig } from './nas/net_config.js';
+export {
+  readNetConfig, parseNetConfigText, parseNetConfigJson, formatArch, archOps, netConfigToJson, netConfigToText, type NetConfig,
+} from './nas/net_config.js';
 export { opCounts, sumCounts } from './nas/counting.js';
 export { derivedFor, type DerivedNet } from './nas/derived.js';
 export { loadFolded, FoldedNet, type FoldedMeta } from './nas/export.js';
