@@ -102,7 +102,8 @@ export class Device {
       adapter = await navigatorGpu.requestAdapter({ powerPreference: want.powerPreference });
     } catch (err) {
       // Dawn rejects a name that matches no adapter, listing those it has.
-      throw new DeviceError(`adapter '${want.dawn[0].slice('adapter='.length)}': ${String((err as Error)?.message ?? err).replace(/^no suitable backends found\n/, 'no adapter has that name.\n')}`);
+      const listing = String((err as Error)?.message ?? err).replace(/^no suitable backends found\n/, 'no adapter has that name.\n');
+      throw new DeviceError(`adapter '${want.dawn[0].slice('adapter='.length)}': ${listing}`);
     }
     if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
     const wanted: GPUFeatureName[] = ['timestamp-query'];

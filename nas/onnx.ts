@@ -10,6 +10,7 @@ import { parseOp } from './ops.js';
 
 const { onnx } = onnxProto;
 export const ONNX_OPSET = 13;
+const INPUT = 'input', OUTPUT = 'logits';
 
 /** What an exported ONNX file says about itself beside the graph (ModelProto.metadata_props). */
 export interface OnnxExport {
@@ -48,41 +49,50 @@ class Graph {
     return t;
   }
 
-  /** A folded convolution (conv + bias, then its activation), from HWIO (k > 1), [Cin, Cout] (1x1) or HWC (depthwise) weights. */
-  conv(prefix: string, x: string, o: { k: number; stride: number; pad: number; depthwise?: boolean; act?: 'relu' | 'relu6' }): string {
+  /** A folded convolution (conv + bias, then its activation) from HWIO (k > 1), [Cin, Cout] (1x1) or HWC (depthwise) weights. */
+  conv(prefix: string, x: string, o: ConvSpec): string {
     const w = this.tensor(`${prefix}.weight`), b = this.tensor(`${prefix}.bias`);
     const k = o.k, cout = b.data.length, cin = o.depthwise ? 1 : w.data.length / (k * k * cout);
     // ONNX: [Cout, Cin/group, kH, kW]; engine: w[((y * k + x) * cin + i) * cout + o] (depthwise: cin 1, cout = channels)
     const onnxW = new Float32Array(w.data.length);
-    for (let oc = 0; oc < cout; oc++) for (let i = 0; i < cin; i++) for (let y = 0; y < k; y++) for (let xx = 0; xx < k; xx++) {
-      onnxW[((oc * cin + i) * k + y) * k + xx] = w.data[((y * k + xx) * cin + i) * cout + oc];
+    for (let oc = 0; oc < cout; oc++) {
+      for (let i = 0; i < cin; i++) {
+        for (let p = 0; p < k * k; p++) onnxW[(oc * cin + i) * k * k + p] = w.data[(p * cin + i) * cout + oc];
+      }
     }
     const attrs: onnxProto.onnx.IAttributeProto[] = [
       ints('kernel_shape', [k, k]), ints('strides', [o.stride, o.stride]), ints('pads', [o.pad, o.pad, o.pad, o.pad]),
     ];
     if (o.depthwise) attrs.push({ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: cout });
-    const y = this.node('Conv', [x, this.init(`${prefix}.weight`, [cout, cin, k, k], onnxW), this.init(`${prefix}.bias`, [cout], b.data)], attrs, prefix.replace(/\./g, '_'));
+    const weights = [this.init(`${prefix}.weight`, [cout, cin, k, k], onnxW), this.init(`${prefix}.bias`, [cout], b.data)];
+    const y = this.node('Conv', [x, ...weights], attrs, prefix.replace(/\./g, '_'));
     return this.act(y, o.act);
   }
 
   act(x: string, act?: 'relu' | 'relu6'): string {
     if (act === 'relu') return this.node('Relu', [x]);
     if (act === 'relu6') {
-      if (!this.inits.some((t) => t.name === 'relu6_min')) { this.init('relu6_min', [], Float32Array.of(0)); this.init('relu6_max', [], Float32Array.of(6)); }
+      if (!this.inits.some((t) => t.name === 'relu6_min')) {
+        this.init('relu6_min', [], [0]);
+        this.init('relu6_max', [], [6]);
+      }
       return this.node('Clip', [x, 'relu6_min', 'relu6_max'], [], 'relu6');
     }
     return x;
   }
 }
 
-const ints = (name: string, v: number[]): onnxProto.onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+interface ConvSpec { k: number; stride: number; pad: number; depthwise?: boolean; act?: 'relu' | 'relu6' }
+
+const ints = (name: string, v: number[]): onnxProto.onnx.IAttributeProto =>
+  ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
 
 /** The ONNX graph of FoldedNet (nas/export.ts), built in the same order and with the same parameter names. */
-function buildGraph(model: FoldedNet, meta: FoldedMeta, state: Record<string, HostTensor>): { g: Graph; output: string } {
+function buildGraph(model: FoldedNet, meta: FoldedMeta, state: Record<string, HostTensor>): Graph {
   const g = new Graph(state), net = model.net;
   let layer = 0;
   const at = () => `body.${layer++}`;
-  let x = g.conv(at(), 'input', { k: 3, stride: meta.stem_stride, pad: 1, act: 'relu6' });
+  let x = g.conv(at(), INPUT, { k: 3, stride: meta.stem_stride, pad: 1, act: 'relu6' });
   for (const b of net.blocks) {
     for (const [i, name] of [b.head, ...b.stack].entries()) {
       const p = at(), cin = i ? b.chs[1] : b.chs[0], cout = b.chs[1], stride = i ? 1 : b.stride;
@@ -94,7 +104,8 @@ function buildGraph(model: FoldedNet, meta: FoldedMeta, state: Record<string, Ho
         h = g.conv(`${p}.project`, h, { k: 1, stride: 1, pad: 0 });
         x = stride === 1 && cin === cout ? g.node('Add', [h, x]) : h;
       } else if (op.kind === 'basic_block') {
-        const h = g.conv(`${p}.conv2`, g.conv(`${p}.conv1`, x, { k: 3, stride, pad: 1, act: 'relu' }), { k: 3, stride: 1, pad: 1 });
+        const h1 = g.conv(`${p}.conv1`, x, { k: 3, stride, pad: 1, act: 'relu' });
+        const h = g.conv(`${p}.conv2`, h1, { k: 3, stride: 1, pad: 1 });
         const s = stride !== 1 || cin !== cout ? g.conv(`${p}.shortcut`, x, { k: 1, stride, pad: 0 }) : x;
         x = g.node('Relu', [g.node('Add', [h, s])]);
       } else if (cin !== cout) {
@@ -106,26 +117,29 @@ function buildGraph(model: FoldedNet, meta: FoldedMeta, state: Record<string, Ho
   layer++;   // the global average pool has no parameters
   x = g.node('Flatten', [g.node('GlobalAveragePool', [x])], [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]);
   const fc = at(), w = g.tensor(`${fc}.weight`), bias = g.tensor(`${fc}.bias`);
-  const output = 'logits';
-  g.nodes.push({ opType: 'Gemm', input: [x, g.init(`${fc}.weight`, w.shape, w.data), g.init(`${fc}.bias`, bias.shape, bias.data)], output: [output], name: 'classifier' });
-  return { g, output };
+  const input = [x, g.init(`${fc}.weight`, w.shape, w.data), g.init(`${fc}.bias`, bias.shape, bias.data)];
+  g.nodes.push({ opType: 'Gemm', input, output: [OUTPUT], name: 'classifier' });   // [N, in] x [in, out] + bias
+  return g;
 }
 
 /**
  * Writes `path` (model.onnx): the folded model as ONNX, input 'input' [N, C, H, W] normalised as
  * the metadata says, output 'logits' [N, classes].
  */
-export async function writeOnnx(path: string, model: FoldedNet, meta: FoldedMeta, extra: Record<string, string> = {}): Promise<OnnxExport> {
+export async function writeOnnx(path: string, model: FoldedNet, meta: FoldedMeta, extra: Record<string, string> = {}):
+    Promise<OnnxExport> {
   const state: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(model.stateDict())) state[name] = { shape: [...t.shape], data: await t.toArray() };
-  const { g, output } = buildGraph(model, meta, state);
+  const g = buildGraph(model, meta, state);
   const [c, h, w] = meta.input_shape;
   const dims = (d: Array<number | string>) => ({ dim: d.map((v) => (typeof v === 'string' ? { dimParam: v } : { dimValue: v })) });
-  const value = (name: string, d: Array<number | string>) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: dims(d) } } });
+  const value = (name: string, d: Array<number | string>) =>
+    ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: dims(d) } } });
   const metadata: Record<string, string> = {
     format: meta.format, net_type: meta.net_type, input_layout: 'NCHW', input_shape: JSON.stringify(meta.input_shape),
     classes: String(meta.classes), mean: JSON.stringify(meta.mean), std: JSON.stringify(meta.std),
-    preprocessing: `decode, ${c === 1 ? 'grey (ITU-R 601 luma)' : 'RGB'}, center crop of the whole image, bilinear resize to ${h}x${w}, x/255, (x - mean) / std per channel`,
+    preprocessing: `decode, ${c === 1 ? 'grey (ITU-R 601 luma)' : 'RGB'}, center crop of the whole image, `
+      + `bilinear resize to ${h}x${w}, x/255, (x - mean) / std per channel`,
     ...extra,
   };
   const modelProto = onnx.ModelProto.create({
@@ -134,9 +148,9 @@ export async function writeOnnx(path: string, model: FoldedNet, meta: FoldedMeta
     metadataProps: Object.entries(metadata).map(([key, v]) => ({ key, value: v })),
     graph: {
       name: 'densenas', node: g.nodes, initializer: g.inits,
-      input: [value('input', ['batch', c, h, w])], output: [value(output, ['batch', meta.classes])],
+      input: [value(INPUT, ['batch', c, h, w])], output: [value(OUTPUT, ['batch', meta.classes])],
     },
   });
   writeFileAtomic(path, onnx.ModelProto.encode(modelProto).finish());
-  return { path, inputName: 'input', outputName: output, inputShape: [c, h, w], metadata };
+  return { path, inputName: INPUT, outputName: OUTPUT, inputShape: [c, h, w], metadata };
 }

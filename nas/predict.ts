@@ -18,13 +18,13 @@ export interface Prediction {
 
 /**
  * Names for a model's classes: its `class_names` (the class folders of the data it was trained on),
- * Fashion-MNIST's own names when those folders are Fashion-MNIST's, else the labels.
+ * Fashion-MNIST's own names when those folders are Fashion-MNIST's; without them, the labels.
  */
 export function classNames(meta: FoldedMeta & { class_names?: string[] }): string[] {
   const folders = meta.class_names;
   if (!folders) return Array.from({ length: meta.classes }, (_, i) => String(i));
-  if (folders.length === FASHION_MNIST_CLASSES.length && folders.every((f, i) => f === classFolder(i))) return [...FASHION_MNIST_CLASSES];
-  return folders;
+  const fashionMnist = folders.length === FASHION_MNIST_CLASSES.length && folders.every((f, i) => f === classFolder(i));
+  return fashionMnist ? [...FASHION_MNIST_CLASSES] : folders;
 }
 
 /** Decodes one image file into the model's input (NHWC, normalised) exactly as validation prepares test images. */
@@ -33,12 +33,14 @@ async function prepare(file: string, meta: FoldedMeta, out: Float32Array, offset
   if (size !== w) throw new Error(`model input ${meta.input_shape.join('x')}: only square inputs are supported`);
   let data: Buffer, info: OutputInfo;
   try {
-    ({ data, info } = await sharp(readFileSync(file)).removeAlpha().toColourspace(c === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true }));
+    const image = sharp(readFileSync(file)).removeAlpha().toColourspace(c === 1 ? 'b-w' : 'srgb');
+    ({ data, info } = await image.raw().toBuffer({ resolveWithObject: true }));
   } catch (e) {
     throw new Error(`${file}: cannot decode image (${(e as Error).message})`);
   }
   const rec = { kind: RAW as typeof RAW, channels: info.channels, label: 0, width: info.width, height: info.height, payload: new Uint8Array(data) };
-  await augment(rec, evalConfig(size, c as 1 | 3, { mean: meta.mean, std: meta.std }), new Random(0), out, offset, file);
+  const transform = evalConfig(size, c as 1 | 3, { mean: meta.mean, std: meta.std });
+  await augment(rec, transform, new Random(0), out, offset, file);   // evaluation draws nothing from the generator
 }
 
 /** The `top` most probable classes of each image under an exported model (densenas export --out DIR). */
