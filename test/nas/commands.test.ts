@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../nas/config.js';
 import { runCli, tempDir } from '../cli.js';
@@ -16,7 +16,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 
 test('node cli/search.js from the repository root is densenas search: same help, same checks', async () => {
-  const shim = node(['cli/search.js', '--help']), cli = await runCli(['search', '--help']);
+  const shim = node(['cli/search.js', '--help']), cli = await runCli(['search', '--help']);   // same text
   assert.is(shim.status, 0, shim.stderr);
   assert.is(shim.stdout, cli.stdout);
   for (const opt of ['--config', '--data', '--out', '--resume', '--force', '--table', '--set', '--json']) assert.ok(shim.stdout.includes(opt), opt);
@@ -47,6 +47,18 @@ test('device --all lists the adapters, and --adapter chooses one by part of its 
   assert.is(viaEnv.status, 1);
   assert.match(viaEnv.stderr, /adapter 'no such adapter': no adapter has that name/);
   assert.ok(viaEnv.stderr.includes(adapters[0].name), viaEnv.stderr);
+});
+
+test('data commands print one JSON object with --json', async () => {
+  const out = join(dir, 'fm');
+  const imp = await runCli(['data', 'fashion-mnist', '--out', out, '--limit', '100', '--json']);
+  assert.is(imp.code, 0, imp.stderr);
+  assert.equal(JSON.parse(imp.stdout), { out, format: 'folder', images: { train: 100, test: 100 } });
+  const split = await runCli(['data', 'split', '--images', join(out, 'train'), '--out', join(dir, 'lists'), '--json']);
+  assert.is(split.code, 0, split.stderr);
+  const s = JSON.parse(split.stdout);
+  assert.is(s.train + s.val, 100);
+  assert.is(s.classes.length, readdirSync(join(out, 'train')).filter((f) => !f.startsWith('.')).length);
 });
 
 test('mistyped commands get a suggestion', async () => {
