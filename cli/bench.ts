@@ -5,6 +5,6 @@ import * as kernels from './bench/kernels.js';
 import * as search from './bench/search.js';
 
 export const command = 'bench <command>';
-export const describe = 'benchmarks (JSON with --json FILE)';
+export const describe = 'benchmarks: a table, or one JSON object with --json; --out FILE keeps the report';
 export const builder = (y: Argv) => y.command(kernels).command(search).command(data).demandCommand(1, 'name a benchmark');
 export function handler(): void {}

@@ -1,12 +1,7 @@
 // densenas cost: the chained expected cost (spec 3.4) of a config's space for given
 // architecture parameters, with the cost term of the loss (spec 3.5).
 import type { Argv } from 'yargs';
-import { archParamsFromJson, zeroArchParams } from '../nas/arch_params.js';
-import { chainedCost } from '../nas/cost_chain.js';
-import { costLoss, costLossOptions } from '../nas/cost_loss.js';
-import { costsFromFile, flopsTable, resolveCosts } from '../nas/cost_table.js';
-import { readText } from '../nas/io.js';
-import { buildSpace } from '../nas/space.js';
+import { expectedCost } from '../nas/api.js';
 import { configFrom, fmt, jsonOption, withConfig } from './options.js';
 
 export const command = 'cost';
@@ -23,27 +18,14 @@ export const builder = (y: Argv) => withConfig(y).demandOption('config')
 
 export function handler(argv: { config: string; set: string[]; table?: string; uniform: boolean; params?: string; json: boolean }): void {
   const cfg = configFrom(argv);
-  const space = buildSpace(cfg);
-  const skipReg = cfg.optim.sub_obj.skip_reg;
-  let costs, units, mismatches: string[] = [];
-  if (argv.table) {
-    const r = costsFromFile(argv.table, space, { skipReg });
-    ({ costs, mismatches } = r);
-    units = r.table.units;
-  } else if (cfg.optim.sub_obj.type === 'flops') {
-    const table = flopsTable(space);
-    costs = resolveCosts(space, table, { skipReg }).costs;
-    units = table.units;
-  } else throw new Error(`--table is required when optim.sub_obj.type is latency (config ${argv.config})`);
-  const params = argv.params ? archParamsFromJson(readText(argv.params, 'arch params'), space, argv.params) : zeroArchParams(space);
-  const { cost } = chainedCost(space, costs, params, { temperature: cfg.search_params.softmax_temp, expectOver: 'all' });
-  const loss = costLoss(cost, costLossOptions(cfg));
-  const out = { cost, units, loss: loss.value, dLossdC: loss.dC, lambdaEff: cfg.optim.sub_obj.sub_loss_factor / Math.log(cfg.optim.sub_obj.log_base), mismatches };
+  if (!argv.table && cfg.optim.sub_obj.type !== 'flops') throw new Error(`--table is required when optim.sub_obj.type is latency (config ${argv.config})`);
+  const out = expectedCost(cfg, { table: argv.table, params: argv.params });
   if (argv.json) {
     console.log(JSON.stringify(out));
     return;
   }
-  for (const m of mismatches) console.error(`warning: ${m}`);
-  console.log(`expected cost ${fmt(cost)} ${units} (${argv.uniform ? 'uniform' : argv.params} parameters, temperature ${cfg.search_params.softmax_temp})`);
-  console.log(`cost loss ${fmt(loss.value, 5)} (lambda_eff ${fmt(out.lambdaEff, 5)}${cfg.optim.sub_obj.target !== null ? `, target ${cfg.optim.sub_obj.target} ${cfg.optim.sub_obj.target_form}` : ''})`);
+  for (const m of out.mismatches) console.error(`warning: ${m}`);
+  const T = cfg.search_params.softmax_temp, sub = cfg.optim.sub_obj;
+  console.log(`expected cost ${fmt(out.cost)} ${out.units} (${argv.uniform ? 'uniform' : argv.params} parameters, temperature ${T})`);
+  console.log(`cost loss ${fmt(out.loss, 5)} (lambda_eff ${fmt(out.lambdaEff, 5)}${sub.target !== null ? `, target ${sub.target} ${sub.target_form}` : ''})`);
 }

@@ -1,11 +1,22 @@
-// densenas device: what adapter Dawn found, with its limits and features.
+// densenas device: the adapter Dawn picks (or the one --adapter names), with its limits and
+// features; --all lists every adapter Dawn finds.
 import type { Argv } from 'yargs';
-import { Device } from '../engine/device.js';
+import { Device, listAdapters } from '../engine/device.js';
+import { jsonOption } from './options.js';
 
 export const command = 'device';
-export const describe = 'show the WebGPU adapter, its limits and features';
-export const builder = (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
-export async function handler(argv: { json: boolean }): Promise<void> {
+export const describe = 'show the WebGPU adapter, its limits and features (--all: every adapter Dawn finds)';
+export const builder = (y: Argv) => y
+  .option('all', { type: 'boolean', default: false, describe: 'list every adapter Dawn finds (names for --adapter)' })
+  .option('json', jsonOption);
+
+export async function handler(argv: { all: boolean; json: boolean }): Promise<void> {
+  if (argv.all) {
+    const adapters = await listAdapters();
+    if (argv.json) console.log(JSON.stringify({ adapters }));
+    else for (const a of adapters) console.log(`${a.backend}: ${a.name}`);
+    return;
+  }
   const dev = await Device.create();
   try {
     const limits: Record<string, number> = {};
@@ -16,6 +27,7 @@ export async function handler(argv: { json: boolean }): Promise<void> {
       console.log(`${dev.info.description} (${dev.info.kind})`);
       console.log(`vendor ${dev.info.vendor}, architecture ${dev.info.architecture}, timestamps ${dev.hasTimestamps ? 'yes' : 'no'}`);
       for (const [k, v] of Object.entries(limits)) console.log(`${k} ${v}`);
+      console.log(`features ${out.features.join(', ') || 'none'}`);
     }
   } finally {
     dev.destroy();

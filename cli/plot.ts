@@ -3,17 +3,20 @@
 // training curves. Several retrain runs: one figure comparing their curves.
 import type { Argv } from 'yargs';
 import { writeComparePlot, writeRunPlots } from '../nas/plots/index.js';
+import { jsonOption } from './options.js';
 
 export const command = 'plot';
 export const describe = 'draw a run: a search (supernet and derived path, architecture weights, curves) or retrains (curves), SVG and PNG';
 export const builder = (y: Argv) => y
   .option('run', { type: 'string', array: true, demandOption: true, describe: 'run directory (search or retrain); several retrain runs: one figure comparing them' })
   .option('label', { type: 'string', array: true, describe: 'legend names of the runs (default: their folder names)' })
-  .option('out', { type: 'string', describe: 'folder for the plots (default RUN/plots; needed for several runs)' });
+  .option('out', { type: 'string', describe: 'folder for the plots (default RUN/plots; needed for several runs)' })
+  .option('json', jsonOption);
 
-export async function handler(a: { run: string[]; label?: string[]; out?: string }): Promise<void> {
+export async function handler(a: { run: string[]; label?: string[]; out?: string; json: boolean }): Promise<void> {
   if (a.run.length > 1 && !a.out) throw new Error('--out is needed to compare several runs');
   if (a.label && a.label.length !== a.run.length) throw new Error(`--label: ${a.label.length} label(s) for ${a.run.length} run(s)`);
   const files = a.run.length > 1 ? await writeComparePlot(a.run, a.out!, a.label) : await writeRunPlots(a.run[0], a.out);
-  for (const f of files) console.log(f);
+  if (a.json) console.log(JSON.stringify({ files }));
+  else for (const f of files) console.log(f);
 }

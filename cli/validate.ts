@@ -1,11 +1,9 @@
 // densenas validate: a trained model (retrain run or exported directory) on DIR/test: accuracy,
 // loss, throughput, size, multiply-adds, and latency measured here and predicted by a table.
 import type { Argv } from 'yargs';
-import { destroy, init } from '../engine/runtime.js';
-import { readCostTable } from '../nas/cost_table.js';
+import { destroy, validateModel } from '../nas/api.js';
 import { formatArch } from '../nas/net_config.js';
 import { streamReporter } from '../nas/progress.js';
-import { openTrained, testLoader, validate } from '../nas/validate.js';
 import { fmt, integerOptions, jsonOption } from './options.js';
 
 export const command = 'validate';
@@ -21,13 +19,9 @@ export const builder = (y: Argv) => y
   .check(integerOptions({ batch: 1, runs: 1 }));
 
 export async function handler(a: { run: string; data: string; weights?: string; table?: string; batch?: number; runs: number; json: boolean }): Promise<void> {
-  const table = a.table ? readCostTable(a.table) : undefined;
-  const rt = await init();
   try {
-    const t = openTrained(a.run, a.weights);
-    const loader = testLoader(t.cfg, a.data, a.batch ?? t.cfg.data.batch_size);
-    const r = await validate(t, loader, { table, runs: a.runs, bar: a.json ? undefined : streamReporter().phase('validate', loader.batches, 0) });
-    const out = { arch: formatArch(t.net), device: rt.device.info.description, ...r };
+    const r = await validateModel({ ...a, onLoader: a.json ? undefined : (batches) => streamReporter().phase('validate', batches, 0) });
+    const out = { ...r, arch: formatArch(r.arch) };
     if (a.json) { console.log(JSON.stringify(out)); return; }
     const l = r.latency;
     console.log(out.arch);
@@ -39,7 +33,7 @@ export async function handler(a: { run: string; data: string; weights?: string; 
     console.log(`images/s     ${fmt(r.images_per_s, 0)} (evaluation, data loading included)`);
     console.log(`params       ${fmt(r.params / 1e6)} M`);
     console.log(`mult-adds    ${fmt(r.madds / 1e6, 2)} M`);
-    console.log(`latency      ${fmt(l.min_ms)} ms (fastest run; median ${fmt(l.median_ms)}) at batch ${l.batch} on ${out.device} (${l.timer})`);
+    console.log(`latency      ${fmt(l.min_ms)} ms (fastest run; median ${fmt(l.median_ms)}) at batch ${l.batch} on ${r.device} (${l.timer})`);
     if (l.predicted_ms !== null) console.log(`predicted    ${fmt(l.predicted_ms)} ms by the table from ${l.table_device}: measured/predicted ${fmt(l.min_ms / l.predicted_ms)}`);
   } finally {
     destroy();

@@ -16,7 +16,39 @@ export class DeviceError extends Error {}
 export interface DeviceOptions {
   /** Dawn toggles or options, passed to `create` (for example 'enable-dawn-features=...'). */
   dawnOptions?: string[];
-  powerPreference?: GPUPowerPreference;
+  /**
+   * Which adapter: 'high-performance', 'low-power', or part of an adapter's name as `listAdapters`
+   * gives it. Default: the environment's DENSENAS_ADAPTER, else 'high-performance'.
+   */
+  adapter?: string;
+}
+
+/** An adapter Dawn finds: its backend and name (what `DeviceOptions.adapter` matches). */
+export interface AdapterEntry { backend: string; name: string }
+
+const POWER_PREFERENCES: readonly string[] = ['high-performance', 'low-power'];
+
+/** Dawn's options and the request for the adapter that `adapter` names. */
+function adapterRequest(adapter: string | undefined): { dawn: string[]; powerPreference: GPUPowerPreference } {
+  const a = adapter || process.env.DENSENAS_ADAPTER || 'high-performance';
+  if (POWER_PREFERENCES.includes(a)) return { dawn: [], powerPreference: a as GPUPowerPreference };
+  return { dawn: [`adapter=${a}`], powerPreference: 'high-performance' };
+}
+
+/**
+ * Every adapter Dawn finds on this machine. Dawn lists them when asked for a name that matches
+ * none, which is the only listing its Node bindings offer.
+ */
+export async function listAdapters(): Promise<AdapterEntry[]> {
+  process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
+  const gpu = create(['adapter=(list every adapter)']);
+  try {
+    await gpu.requestAdapter();
+  } catch (err) {
+    const text = String((err as Error)?.message ?? err);
+    return [...text.matchAll(/\* backend: '([^']*)', name: '([^']*)'/g)].map((m) => ({ backend: m[1], name: m[2] }));
+  }
+  return [];
 }
 
 const NO_ADAPTER_HELP = `no WebGPU adapter found.
@@ -63,8 +95,16 @@ export class Device {
     process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
     // Dawn rounds timestamps to 65.5 us by default (a browser's privacy measure): too coarse for
     // the kernels of a GPU, which then time as 0 or one step.
-    const navigatorGpu = create(['disable-dawn-features=timestamp_quantization', ...(options.dawnOptions ?? [])]);
-    const adapter = await navigatorGpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    const want = adapterRequest(options.adapter);
+    const navigatorGpu = create(['disable-dawn-features=timestamp_quantization', ...want.dawn, ...(options.dawnOptions ?? [])]);
+    let adapter: GPUAdapter | null;
+    try {
+      adapter = await navigatorGpu.requestAdapter({ powerPreference: want.powerPreference });
+    } catch (err) {
+      // Dawn rejects a name that matches no adapter, listing those it has.
+      const listing = String((err as Error)?.message ?? err).replace(/^no suitable backends found\n/, 'no adapter has that name.\n');
+      throw new DeviceError(`adapter '${want.dawn[0].slice('adapter='.length)}': ${listing}`);
+    }
     if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
     const wanted: GPUFeatureName[] = ['timestamp-query'];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));

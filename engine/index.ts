@@ -1,5 +1,5 @@
 // The engine as a library: `import { ... } from 'densenas-webgpu/engine'`.
-export { Device, DeviceError, type AdapterDescription, type DeviceOptions } from './device.js';
+export { Device, DeviceError, listAdapters, type AdapterDescription, type AdapterEntry, type DeviceOptions } from './device.js';
 export { init, destroy, runtime, Runtime } from './runtime.js';
 export { Tensor, tidy, tidyAsync, keep, noGrad, noGradAsync, record, type Shape, type GradFn } from './tensor.js';
 export { backward } from './autograd.js';

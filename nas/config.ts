@@ -243,21 +243,53 @@ function schemaAt(key: string): SchemaNode | undefined {
   return node;
 }
 
-/** Sets one dotted key in cfg after checking it against the schema. */
-function setKey(cfg: Config, key: string, value: unknown, where: Where): void {
+/** Every dotted leaf key of the schema, for suggestions. */
+const allKeys = (node: SchemaNode = SCHEMA as SchemaNode, prefix = ''): string[] =>
+  isLeaf(node) ? [prefix.slice(0, -1)] : Object.entries(node).flatMap(([k, v]) => allKeys(v, `${prefix}${k}.`));
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** " (did you mean x.y?)" for the known key nearest an unknown one, when one is near. */
+function suggestKey(key: string): string {
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  let best = '', score = Infinity;
+  for (const k of allKeys()) {
+    // the whole dotted key, or the last part alone (a key put under the wrong section)
+    const d = Math.min(editDistance(key, k), editDistance(last, k.slice(k.lastIndexOf('.') + 1)) + 1);
+    if (d < score) { score = d; best = k; }
+  }
+  return score <= Math.max(2, Math.floor(last.length / 3)) ? ` (did you mean ${best}?)` : '';
+}
+
+/** Sets one dotted key in cfg after checking it against the schema; problems go to `errors`. */
+function setKey(cfg: Config, key: string, value: unknown, where: Where, errors: string[]): void {
   const node = schemaAt(key);
-  if (!node) throw new Error(`${where(key)}: unknown key`);
+  if (!node) { errors.push(`${where(key)}: unknown key${suggestKey(key)}`); return; }
   if (!isLeaf(node)) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where(key)}: expected a mapping of ${Object.keys(node).join(', ')}, got ${show(value)}`);
-    for (const [k, v] of Object.entries(value)) setKey(cfg, `${key}.${k}`, v, where);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) { errors.push(`${where(key)}: expected a mapping of ${Object.keys(node).join(', ')}, got ${show(value)}`); return; }
+    for (const [k, v] of Object.entries(value)) setKey(cfg, `${key}.${k}`, v, where, errors);
     return;
   }
   const r = node.check(value);
-  if ('err' in r) throw new Error(`${where(key)}: ${r.err}`);
+  if ('err' in r) { errors.push(`${where(key)}: ${r.err}`); return; }
   const parts = key.split('.');
   let obj = cfg as unknown as Record<string, unknown>;
   for (const p of parts.slice(0, -1)) obj = obj[p] as Record<string, unknown>;
   obj[parts[parts.length - 1]] = r.ok;
+}
+
+/** Throws one error listing every problem found, if there is any. */
+function throwAll(errors: string[]): void {
+  if (errors.length === 1) throw new Error(errors[0]);
+  if (errors.length > 1) throw new Error(`${errors.length} problems in the config:\n  ${errors.join('\n  ')}`);
 }
 
 /** Line of every key in a YAML document, by dotted key. */
@@ -272,7 +304,7 @@ function keyLines(root: Node | null, lc: LineCounter, prefix = '', out = new Map
   return out;
 }
 
-export function mergeYamlText(cfg: Config, text: string, source: string): void {
+export function mergeYamlText(cfg: Config, text: string, source: string, errors?: string[]): void {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   if (doc.errors.length) throw new Error(`config ${source}: ${doc.errors[0].message}`);
@@ -290,13 +322,16 @@ export function mergeYamlText(cfg: Config, text: string, source: string): void {
     const line = lines.get(key);
     return `config ${source}${line ? ` line ${line}` : ''}: key ${key}`;
   };
-  for (const [k, v] of Object.entries(data)) setKey(cfg, k, v, where);
+  const found: string[] = errors ?? [];
+  for (const [k, v] of Object.entries(data)) setKey(cfg, k, v, where, found);
+  if (!errors) throwAll(found);
 }
 
 /** Applies one `a.b.c=value` override; the value is read as a YAML scalar or flow list. */
-export function applyOverride(cfg: Config, assignment: string): void {
+export function applyOverride(cfg: Config, assignment: string, errors?: string[]): void {
+  const found: string[] = errors ?? [];
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new Error(`--set ${assignment}: expected key=value`);
+  if (eq <= 0) { found.push(`--set ${assignment}: expected key=value`); if (!errors) throwAll(found); return; }
   const key = assignment.slice(0, eq).trim();
   const raw = assignment.slice(eq + 1);
   let value: unknown;
@@ -305,14 +340,24 @@ export function applyOverride(cfg: Config, assignment: string): void {
   } catch {
     value = raw;
   }
-  setKey(cfg, key, value ?? null, (k) => `--set ${assignment}: key ${k}`);
+  setKey(cfg, key, value ?? null, (k) => `--set ${assignment}: key ${k}`, found);
+  if (!errors) throwAll(found);
 }
 
-/** Defaults, then each YAML file in order, then each override; then the checks across keys. */
+/** Applies `key=value` overrides, reporting every bad one at once. */
+export function applyOverrides(cfg: Config, overrides: string[]): void {
+  const errors: string[] = [];
+  for (const o of overrides) applyOverride(cfg, o, errors);
+  throwAll(errors);
+}
+
+/** Defaults, then each YAML file in order, then each override; every problem of all of them in one error. */
 export function loadConfig(files: string[], overrides: string[] = []): Config {
   const cfg = defaultConfig();
-  for (const f of files) mergeYamlText(cfg, readText(f, 'config'), f);
-  for (const o of overrides) applyOverride(cfg, o);
+  const errors: string[] = [];
+  for (const f of files) mergeYamlText(cfg, readText(f, 'config'), f, errors);
+  for (const o of overrides) applyOverride(cfg, o, errors);
+  throwAll(errors);
   checkAcrossKeys(cfg, [...files.map((f) => `config ${f}`), ...overrides.map((o) => `--set ${o}`)].join(', ') || 'the defaults');
   return cfg;
 }

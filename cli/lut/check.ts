@@ -18,9 +18,10 @@ export const builder = (y: Argv) => withConfig(y)
   .option('net-config', { type: 'string', demandOption: true, describe: 'net_config, text or JSON' })
   .option('runs', { type: 'number', default: 20 })
   .option('json', jsonOption)
-  .check(integerOptions({ runs: 1 }));
+  .check(integerOptions({ runs: 1 }))
+  .demandOption('config', 'the config of the space the table was built for (input size, stem, classes)');
 
-export async function handler(a: { config?: string; set: string[]; table: string; netConfig: string; runs: number; json: boolean }): Promise<void> {
+export async function handler(a: { config: string; set: string[]; table: string; netConfig: string; runs: number; json: boolean }): Promise<void> {
   const cfg = configFrom(a), table = readCostTable(a.table), net = readNetConfig(a.netConfig);
   const shape = archShapeOf(cfg, cfg.search_params.num_classes, table.batch);
   const predicted = opsTableCost(archOps(net, shape), table);

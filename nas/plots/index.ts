@@ -12,10 +12,11 @@ import { type Plot, writePlot } from './svg.js';
 
 export { readRun, type RunData } from './run.js';
 
-/** The plots of a run: a retrain run has metrics and a net_config but no arch.jsonl. */
+/** A retrain run has metrics and a net_config but no arch.jsonl (a search run's). */
+const isRetrainRun = (runDir: string) => existsSync(join(runDir, 'metrics.jsonl')) && !existsSync(join(runDir, 'arch.jsonl')) && existsSync(join(runDir, 'net_config.json'));
+
 function runPlots(runDir: string): Plot[] {
-  const isRetrain = existsSync(join(runDir, 'metrics.jsonl')) && !existsSync(join(runDir, 'arch.jsonl')) && existsSync(join(runDir, 'net_config.json'));
-  if (isRetrain) return [retrainCurvesPlot([readRetrainRun(runDir)])];
+  if (isRetrainRun(runDir)) return [retrainCurvesPlot([readRetrainRun(runDir)])];
   const run = readRun(runDir);
   return [supernetPlot(run), archWeightsPlot(run), curvesPlot(run)];
 }
@@ -34,5 +35,10 @@ export async function writeRunPlots(runDir: string, outDir = join(runDir, 'plots
 
 /** One figure of several retrain runs' curves (labels default to the folder names). */
 export async function writeComparePlot(runDirs: string[], outDir: string, labels?: string[]): Promise<string[]> {
+  for (const d of runDirs) {
+    if (!isRetrainRun(d)) {
+      throw new Error(`${d} is not a retrain run (${existsSync(join(d, 'arch.jsonl')) ? 'it is a search run' : 'no metrics.jsonl and net_config.json'}): several runs compare only as retrain runs; plot a search run alone`);
+    }
+  }
   return writePlots(outDir, [retrainCurvesPlot(runDirs.map((d, i) => readRetrainRun(d, labels?.[i] ?? basename(d))))]);
 }

@@ -12,7 +12,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('bench kernels --json writes W1-W5 with their timings, GFLOP/s and ratios to the peers', async () => {
   const out = join(dir, 'kernels.json');
-  const r = await runCli(['bench', 'kernels', '--runs', '1', '--warmup', '0', '--json', out]);
+  const r = await runCli(['bench', 'kernels', '--runs', '1', '--warmup', '0', '--out', out]);
   assert.is(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   assert.is(report.benchmark, 'kernels');
@@ -30,7 +30,7 @@ test('bench kernels --json writes W1-W5 with their timings, GFLOP/s and ratios t
 for (const name of ['fmnist_search_quick.yaml', 'fmnist_search_resnet.yaml']) {
   test(`bench search runs the ${name} supernet's weight, arch and validation steps`, async () => {
     const out = join(dir, `${name}.json`);
-    const r = await runCli(['bench', 'search', '--config', config(name), '--steps', '1', '--warmup', '0', '--json', out]);
+    const r = await runCli(['bench', 'search', '--config', config(name), '--steps', '1', '--warmup', '0', '--out', out]);
     assert.is(r.code, 0, r.stderr);
     const rows = JSON.parse(readFileSync(out, 'utf8')).results;
     assert.equal(rows.map((x: any) => x.step), ['weight', 'arch', 'valid']);

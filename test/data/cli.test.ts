@@ -26,7 +26,7 @@ test('import Fashion-MNIST, split, pack, read a batch', async () => {
 
 test('bench data prints its table and writes JSON', async () => {
   const json = path.join(dir, 'bench.json');
-  const r = await runCli(['bench', 'data', '--small', '512', '--large', '16', '--batch', '64', '--json', json]);
+  const r = await runCli(['bench', 'data', '--small', '512', '--large', '16', '--batch', '64', '--out', json]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /28x28 raw, train \(crop\+flip\)\s+512\s+64/);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));

@@ -1,5 +1,5 @@
 // Paths for the NAS tests, independent of the working directory: the project root (tests run
-// from dist/test/nas) and the original latency tables beside the project (../shared/...).
+// from dist/test/nas) and the original latency tables shipped in configs/latency_list.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ export const MBV2_CFG = config('imagenet_search_cfg_mbv2.yaml');
 export const RES_CFG = config('imagenet_search_cfg_resnet.yaml');
 export const QUICK_CFG = config('fmnist_search_quick.yaml');
 export const FULL_CFG = config('fmnist_search_mbv2.yaml');
-export const LATENCY_DIR = join(ROOT, '../shared/data/latency_list');
+export const LATENCY_DIR = join(ROOT, 'configs/latency_list');
 export const latencyTable = (name: string) => join(LATENCY_DIR, name);
 
 /** True when the original tables are present; otherwise says why the caller skips. */
