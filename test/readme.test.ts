@@ -27,6 +27,7 @@ import * as lutCheck from '../cli/lut/check.js';
 import * as plot from '../cli/plot.js';
 import * as predict from '../cli/predict.js';
 import * as retrain from '../cli/retrain.js';
+import * as sample from '../cli/sample.js';
 import * as search from '../cli/search.js';
 import * as space from '../cli/space.js';
 import * as validate from '../cli/validate.js';
@@ -34,7 +35,7 @@ import { ROOT } from './nas/paths.js';
 
 interface Leaf { command: string; describe: string; builder: (y: Argv) => Argv<unknown> }
 const LEAVES: Record<string, Leaf> = {
-  arch, cost, derive, device, export: exporter, plot, predict, retrain, search, space, validate,
+  arch, cost, derive, device, export: exporter, plot, predict, retrain, sample, search, space, validate,
   'bench data': benchData, 'bench kernels': benchKernels, 'bench search': benchSearch,
   'data fashion-mnist': dataFashionMnist, 'data pack': dataPack, 'data read': dataRead, 'data split': dataSplit,
   'lut build': lutBuild, 'lut check': lutCheck,
