@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { archParamsFromJson, zeroArchParams } from '../nas/arch_params.js';
 import { chainedCost } from '../nas/cost_chain.js';
 import { costLoss, costLossOptions } from '../nas/cost_loss.js';
-import { costsFromFile, flopsTable, resolveCosts } from '../nas/cost_table.js';
+import { chooseCosts } from '../nas/cost_table.js';
 import { readText } from '../nas/io.js';
 import { buildSpace } from '../nas/space.js';
 import { configFrom, fmt, jsonOption, withConfig } from './options.js';
@@ -12,7 +12,11 @@ import { configFrom, fmt, jsonOption, withConfig } from './options.js';
 export const command = 'cost';
 export const describe = 'chained expected cost of a space under uniform or given architecture parameters';
 export const builder = (y: Argv) => withConfig(y).demandOption('config')
-  .option('table', { type: 'string', describe: 'cost table (keyed JSON or original positional); default for sub_obj.type flops: counted FLOPs' })
+  .option('table', {
+    type: 'string',
+    describe: 'cost table (keyed JSON or original positional); default: optim.sub_obj.latency_list_path, '
+      + 'or counted FLOPs for sub_obj.type flops',
+  })
   .option('uniform', { type: 'boolean', default: false, describe: 'every edge and every op equally likely' })
   .option('params', { type: 'string', describe: 'architecture parameters JSON {betas, head_alphas, stack_alphas}' })
   .option('json', jsonOption)
@@ -24,17 +28,8 @@ export const builder = (y: Argv) => withConfig(y).demandOption('config')
 export function handler(argv: { config: string; set: string[]; table?: string; uniform: boolean; params?: string; json: boolean }): void {
   const cfg = configFrom(argv);
   const space = buildSpace(cfg);
-  const skipReg = cfg.optim.sub_obj.skip_reg;
-  let costs, units, mismatches: string[] = [];
-  if (argv.table) {
-    const r = costsFromFile(argv.table, space, { skipReg });
-    ({ costs, mismatches } = r);
-    units = r.table.units;
-  } else if (cfg.optim.sub_obj.type === 'flops') {
-    const table = flopsTable(space);
-    costs = resolveCosts(space, table, { skipReg }).costs;
-    units = table.units;
-  } else throw new Error(`--table is required when optim.sub_obj.type is latency (config ${argv.config})`);
+  const { costs, table, mismatches } = chooseCosts(space, cfg.optim.sub_obj, argv.table);
+  const units = table.units;
   const params = argv.params ? archParamsFromJson(readText(argv.params, 'arch params'), space, argv.params) : zeroArchParams(space);
   const { cost } = chainedCost(space, costs, params, { temperature: cfg.search_params.softmax_temp, expectOver: 'all' });
   const loss = costLoss(cost, costLossOptions(cfg));

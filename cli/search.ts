@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { destroy, init } from '../engine/runtime.js';
 import { loadConfig } from '../nas/config.js';
-import { costsFromFile, flopsTable, resolveCosts } from '../nas/cost_table.js';
+import { chooseCosts } from '../nas/cost_table.js';
 import { streamReporter } from '../nas/progress.js';
 import { runSearch } from '../nas/search.js';
 import { buildSpace } from '../nas/space.js';
@@ -18,7 +18,11 @@ export const builder = (y: Argv) => y
   .option('data', { type: 'string', demandOption: true, describe: 'images: a folder (its train/ part) or an LMDB, as the data commands write them' })
   .option('out', { type: 'string', demandOption: true, describe: 'run directory' })
   .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out from its checkpoint' })
-  .option('table', { type: 'string', describe: 'latency table (densenas lut build, or an original positional table)' })
+  .option('table', {
+    type: 'string',
+    describe: 'cost table (densenas lut build, or an original positional table); default: the run\'s own, '
+      + 'then optim.sub_obj.latency_list_path, or counted FLOPs for sub_obj.type flops',
+  })
   .option('set', setOption);
 
 export async function handler(a: { config?: string; data: string; out: string; resume: boolean; table?: string; set: string[] }): Promise<void> {
@@ -27,17 +31,7 @@ export async function handler(a: { config?: string; data: string; out: string; r
   if (!files.length) throw new Error('--config is required for a new search');
   const cfg = loadConfig(files, a.set);
   const space = buildSpace(cfg);
-  const sub = cfg.optim.sub_obj, skipReg = sub.skip_reg;
-  let table, costs;
-  if (sub.type === 'flops') {
-    table = flopsTable(space);
-    const r = resolveCosts(space, table, { skipReg });
-    costs = r.costs;
-  } else {
-    const path = a.table ?? (existsSync(join(a.out, 'cost_table.json')) ? join(a.out, 'cost_table.json') : sub.latency_list_path);
-    if (!path) throw new Error('a latency search needs a table: pass --table FILE (build one with "densenas lut build --config ... --out FILE") or set optim.sub_obj.latency_list_path, or search FLOPs with --set optim.sub_obj.type=flops');
-    ({ table, costs } = costsFromFile(path, space, { skipReg }));
-  }
+  const { table, costs } = chooseCosts(space, cfg.optim.sub_obj, a.table, join(a.out, 'cost_table.json'));
   const rt = await init();
   const reporter = streamReporter();
   try {

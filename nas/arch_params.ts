@@ -65,7 +65,7 @@ export function archGradient(
 }
 
 /** softmax(x[idx] / temp) over the chosen entries (all when idx is omitted). */
-export function softmax(x: ArrayLike<number>, temp: number, idx?: readonly number[]): Float64Array {
+export function softmaxArray(x: ArrayLike<number>, temp: number, idx?: readonly number[]): Float64Array {
   const ids = idx ?? Array.from({ length: x.length }, (_, i) => i);
   let max = -Infinity;
   for (const i of ids) max = Math.max(max, x[i] / temp);

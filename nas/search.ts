@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
-import { archParamsToJson, softmax, type ArchParams } from './arch_params.js';
+import { archParamsToJson, softmaxArray, type ArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { chainedCost, type ResolvedCosts } from './cost_chain.js';
@@ -72,7 +72,7 @@ function readArch(path: string, tensors: Record<string, HostTensor>, prefix: str
 function opEntropy(space: SearchSpace, params: ArchParams): number[] {
   const ent = (m: Float64Array, k: number) => {
     const rows = [];
-    for (let r = 0; r < m.length / k; r++) rows.push(-softmax(m.subarray(r * k, (r + 1) * k), 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0));
+    for (let r = 0; r < m.length / k; r++) rows.push(-softmaxArray(m.subarray(r * k, (r + 1) * k), 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0));
     return rows;
   };
   return params.head.map((m, b) => {

@@ -2,7 +2,7 @@
 // probability of each outgoing edge, then for every block on the derived path the op
 // distribution of its head row (the edge the path takes) and of each stack layer, as stacked
 // areas with one step per epoch.
-import { softmax } from '../arch_params.js';
+import { softmaxArray } from '../arch_params.js';
 import { chart, epochDomain, legend, textWidth, type Frame } from './axes.js';
 import { opColours, opLabel } from './ops.js';
 import { lastDerived, type RunData } from './run.js';
@@ -37,7 +37,7 @@ export function archWeightsPlot(run: RunData): Plot {
   })), width - 2 * PAD);
   parts.push(edgeKey.svg);
   y += 22 + edgeKey.height;
-  const probs = arch.map((a) => a.params.betas.map((b) => softmax(b, 1)));
+  const probs = arch.map((a) => a.params.betas.map((b) => softmaxArray(b, 1)));
   const sources = space.succ.slice(0, -1);
   sources.forEach((outs, m) => {
     const cx = PAD + (m % cols) * CELL_W, cy = y + Math.floor(m / cols) * CELL_H;
@@ -61,9 +61,16 @@ export function archWeightsPlot(run: RunData): Plot {
   // Each block starts a row; a block with more layers than columns wraps.
   rows.forEach(({ s, m }) => {
     const r = space.pred[s].indexOf(m);
-    const panels = [{ title: `node ${s} head (edge ${m}→${s})`, ops: space.primitivesHead, dist: (t: number) => softmax(arch[t].params.head[s - 1].subarray(r * kh, (r + 1) * kh), 1) }];
+    const row = (x: Float64Array, k: number, i: number) => softmaxArray(x.subarray(i * k, (i + 1) * k), 1);
+    const panels = [{
+      title: `node ${s} head (edge ${m}→${s})`, ops: space.primitivesHead,
+      dist: (t: number) => row(arch[t].params.head[s - 1], kh, r),
+    }];
     for (let l = 0; l < space.numLayers[s]; l++) {
-      panels.push({ title: `node ${s} stack layer ${l + 1}`, ops: space.primitivesStack, dist: (t: number) => softmax(arch[t].params.stack[s - 1].subarray(l * ks, (l + 1) * ks), 1) });
+      panels.push({
+        title: `node ${s} stack layer ${l + 1}`, ops: space.primitivesStack,
+        dist: (t: number) => row(arch[t].params.stack[s - 1], ks, l),
+      });
     }
     panels.forEach((p, c) => {
       const d = epochs.map((_, t) => p.dist(t));

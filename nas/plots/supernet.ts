@@ -1,7 +1,7 @@
 // The dense supernet as an arc diagram: nodes left to right in stage bands (width and
 // resolution in each box), every edge an arc whose width and opacity are its probability at the
 // last finished epoch, the derived path drawn over them with the chosen ops below its nodes.
-import { softmax } from '../arch_params.js';
+import { softmaxArray } from '../arch_params.js';
 import { legend, textWidth } from './axes.js';
 import { opLabel } from './ops.js';
 import { lastDerived, type RunData } from './run.js';
@@ -37,7 +37,7 @@ export function supernetPlot(run: RunData): Plot {
   const last = run.arch[run.arch.length - 1];
   const { path, net } = lastDerived(run);
   const onPath = new Set(path.slice(1).map((s, i) => `${path[i]}>${s}`));
-  const probs = last.params.betas.map((b) => softmax(b, 1));
+  const probs = last.params.betas.map((b) => softmaxArray(b, 1));
   // Labels below the nodes: stem, conv1_1, and for each block on the path its head op and kept stack ops.
   const below = new Map<number, string[]>([[0, ['stem']], [n - 1, ['conv1_1']]]);
   const first = net.blocks.length - (path.length - 2);   // mbv2 starts with the fixed stem block
