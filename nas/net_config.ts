@@ -3,7 +3,8 @@
 //   net_type: mbv2
 // and as JSON {"net_type": "mbv2", "net_config": [[[16, 16], "mbconv_k3_t1", [], 0, 1], ...]}.
 // Both are read by one small literal parser (no eval) that keeps line numbers for errors.
-import { CANDIDATE_OPS_TEXT, convOut, parseOp, type OpDesc } from './ops.js';
+import { CANDIDATE_OPS_TEXT, isCandidateOp } from './op_layers.js';
+import { convOut, type OpDesc } from './ops.js';
 import { join } from 'node:path';
 import { lineOf, readText, writeFileAtomic } from './io.js';
 
@@ -90,7 +91,7 @@ function entryFromLit(e: Lit, i: number, where: string): BlockEntry | { conv1_1:
   const chs: [number, number] = [posInt(chsLit.v[0], 0), posInt(chsLit.v[1], 0)];
   const op = (x: Lit | undefined, field: number) => {
     if (!x || x.t !== 'str') return fail('expected an op name', x ?? e, field);
-    if (!parseOp(x.v)) fail(`unknown op '${x.v}'; expected ${CANDIDATE_OPS_TEXT}`, x, field);
+    if (!isCandidateOp(x.v)) fail(`unknown op '${x.v}'; expected ${CANDIDATE_OPS_TEXT}`, x, field);
     return x.v;
   };
   if (f[1]?.t === 'str' && f[1].v === 'conv1_1') {

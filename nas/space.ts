@@ -2,7 +2,8 @@
 // a config after validating it. Validation reports every broken rule with its key and index,
 // where the original fails later with "list index out of range" (spec 9a).
 import type { Config } from './config.js';
-import { CANDIDATE_OPS_TEXT, convOut, parseOp } from './ops.js';
+import { candidateDownsamples, CANDIDATE_OPS_TEXT } from './op_layers.js';
+import { convOut } from './ops.js';
 
 export interface SearchSpace {
   netType: 'mbv2' | 'res';
@@ -65,8 +66,12 @@ export function spaceProblems(cfg: Config): string[] {
   for (const [key, names, head] of [['PRIMITIVES_head', sp.PRIMITIVES_head, true], ['PRIMITIVES_stack', sp.PRIMITIVES_stack, false]] as const) {
     if (names.length === 0) problems.push(`search_params.${key}: is empty; needs at least one op`);
     names.forEach((name, i) => {
-      if (!parseOp(name)) problems.push(`search_params.${key}[${i}]: unknown op '${name}'; expected ${CANDIDATE_OPS_TEXT}`);
-      else if (head && name === 'skip_connect') problems.push(`search_params.${key}[${i}]: skip_connect cannot be a head op (it ignores stride and cannot downsample, spec 1.7)`);
+      const downsamples = candidateDownsamples(name);
+      if (downsamples === undefined) {
+        problems.push(`search_params.${key}[${i}]: unknown op '${name}'; expected ${CANDIDATE_OPS_TEXT}`);
+      } else if (head && !downsamples) {
+        problems.push(`search_params.${key}[${i}]: ${name} cannot be a head op (it ignores stride and cannot downsample, spec 1.7)`);
+      }
       if (names.indexOf(name) !== i) problems.push(`search_params.${key}[${i}]: '${name}' is listed twice`);
     });
   }

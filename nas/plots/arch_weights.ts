@@ -4,7 +4,8 @@
 // areas with one step per epoch.
 import { softmaxArray } from '../arch_params.js';
 import { chart, epochDomain, legend, textWidth, type Frame } from './axes.js';
-import { opColours, opLabel } from './ops.js';
+import { opLabel } from '../op_layers.js';
+import { opColours } from './ops.js';
 import { lastDerived, type RunData } from './run.js';
 import { DASHES, el, MUTED, PALETTE, type Plot, points, text } from './svg.js';
 

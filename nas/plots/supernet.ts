@@ -3,7 +3,7 @@
 // last finished epoch, the derived path drawn over them with the chosen ops below its nodes.
 import { softmaxArray } from '../arch_params.js';
 import { legend, textWidth } from './axes.js';
-import { opLabel } from './ops.js';
+import { opLabel } from '../op_layers.js';
 import { lastDerived, type RunData } from './run.js';
 import { el, MUTED, type Plot, text } from './svg.js';
 
