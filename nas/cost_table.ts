@@ -228,7 +228,9 @@ export function checkCostTable(data: unknown, source: string): CostTable {
   }
   if (t.calibration !== undefined) {
     const c = t.calibration as Record<string, unknown> | null;
-    if (!c || typeof c.scale !== 'number' || !(c.scale > 0) || !Array.isArray(c.ratios)) fail('field calibration must be {"scale": number > 0, "ratios": [numbers]}');
+    if (!c || typeof c.scale !== 'number' || !(c.scale > 0) || !Array.isArray(c.ratios)) {
+      fail('field calibration must be {"scale": number > 0, "ratios": [numbers]}');
+    }
   }
   return t as unknown as CostTable;
 }
@@ -323,7 +325,9 @@ export async function buildCostTable(
     ? readCostTable(o.path)
     : { format: TABLE_FORMAT, kind: o.kind, units: o.units, device: o.device, batch: o.batch, entries: {}, spread: {} };
   for (const f of ['kind', 'units', 'device', 'batch'] as const) {
-    if (table[f] !== o[f]) throw new Error(`cost table ${o.path}: cannot resume, its ${f} is ${JSON.stringify(table[f])} but this build's is ${JSON.stringify(o[f])}`);
+    if (table[f] !== o[f]) {
+      throw new Error(`cost table ${o.path}: cannot resume, its ${f} is ${JSON.stringify(table[f])} but this build's is ${JSON.stringify(o[f])}`);
+    }
   }
   table.spread ??= {};
   let done = 0;

@@ -49,7 +49,10 @@ function netOf(space: SearchSpace, c: Choice): NetConfig {
   for (let i = 1; i < c.path.length - 1; i++) {
     const s = c.path[i], m = c.path[i - 1];
     const stack = c.stack[i - 1].map((k) => space.primitivesStack[k]).filter((op) => op !== 'skip_connect');
-    net.blocks.push({ chs: [space.chs[m], space.chs[s]], head: space.primitivesHead[c.head[i - 1]], stack, stride: space.predStride[s][space.pred[s].indexOf(m)] });
+    net.blocks.push({
+      chs: [space.chs[m], space.chs[s]], head: space.primitivesHead[c.head[i - 1]], stack,
+      stride: space.predStride[s][space.pred[s].indexOf(m)],
+    });
   }
   if (space.netType === 'mbv2') net.conv1_1 = [space.chs[c.path[c.path.length - 2]], space.lastDim];
   return net;
@@ -126,7 +129,9 @@ function maxCost(space: SearchSpace, costs: ResolvedCosts): number {
  * miss a better choice within (steps x bucket) of the band's edges. Buckets default to a
  * thousandth of the target, and at most 20,000 span the space's costs.
  */
-export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band: CostBand, bucket?: number): { choice: Choice; cost: number; inBand: boolean } {
+export function mostProbableInBand(
+  space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band: CostBand, bucket?: number,
+): { choice: Choice; cost: number; inBand: boolean } {
   const n = space.numNodes, kh = space.primitivesHead.length, ks = space.primitivesStack.length;
   const width = bucket ?? Math.max(band.target / 1000, maxCost(space, costs) / 20000);
   const logSoftmax = (x: Float64Array, from: number, len: number) => Array.from(softmaxArray(x.subarray(from, from + len), 1), Math.log);
@@ -145,7 +150,9 @@ export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs
     });
     for (let l = 0; l < space.numLayers[s]; l++) {
       const layer = logSoftmax(params.stack[s - 1], l * ks, ks), next = new Map<number, State>();
-      for (const from of states.values()) layer.forEach((logp, k) => keep(next, { cost: from.cost + stackCost(space, costs, s, l, k), logp: from.logp + logp, from, m: -1, k }));
+      for (const from of states.values()) {
+        layer.forEach((logp, k) => keep(next, { cost: from.cost + stackCost(space, costs, s, l, k), logp: from.logp + logp, from, m: -1, k }));
+      }
       states = next;
     }
     at.push(states);

@@ -50,7 +50,8 @@ export class DerivedNet extends Module {
 /** The derived model of a net_config at a config's input shape and BN settings, with `classes` outputs (default train_params.num_classes). */
 export function derivedFor(net: NetConfig, cfg: Config, rng: Random, classes = cfg.train_params.num_classes): DerivedNet {
   const s = archShapeOf(cfg, classes);
-  return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng);
+  const bn = derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum);
+  return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn }, rng);
 }
 
 function formatBlock(b: NetConfig['blocks'][number]): string {

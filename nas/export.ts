@@ -172,7 +172,9 @@ export function loadFolded(dir: string, weights = join(dir, 'model.safetensors')
   const net = parseNetConfigJson(text, `net_config ${p}`);
   const meta = JSON.parse(text) as FoldedMeta;
   if (meta.format !== FOLDED_FORMAT) throw new Error(`${p}: format ${JSON.stringify(meta.format)}, expected '${FOLDED_FORMAT}'`);
-  for (const k of ['input_shape', 'classes', 'mean', 'std', 'stem_stride', 'table_classes'] as const) if (meta[k] === undefined) throw new Error(`${p}: missing field ${k}`);
+  for (const k of ['input_shape', 'classes', 'mean', 'std', 'stem_stride', 'table_classes'] as const) {
+    if (meta[k] === undefined) throw new Error(`${p}: missing field ${k}`);
+  }
   const model = new FoldedNet(net, { inChannels: meta.input_shape[0], classes: meta.classes, stemStride: meta.stem_stride });
   try {
     loadTensors(weights, model.stateDict());

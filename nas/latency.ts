@@ -35,7 +35,9 @@ export function timeForward(forward: () => void, runs: number, warmup: number): 
  * `repeat` times back to back and counts a share: inside a network an op follows others without
  * the start-up cost a lone op pays, so lone timings summed over-predict a whole network.
  */
-export async function measureOp(d: OpDesc, o: { runs: number; warmup: number; repeat?: number; bn: { eps: number; momentum: number }; seed?: number }): Promise<Timing> {
+export async function measureOp(
+  d: OpDesc, o: { runs: number; warmup: number; repeat?: number; bn: BnSettings; seed?: number },
+): Promise<Timing> {
   const rng = new Random(o.seed ?? 0);
   const m = opModule(d, rng, o.bn).eval();
   const x = d.op === 'classifier' ? Tensor.randn([d.batch, d.cin], rng) : Tensor.randn([d.batch, d.in, d.in, d.cin], rng);

@@ -52,7 +52,8 @@ interface SearchState {
 export interface SearchResult { epochs: number; net: Derived['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean }
 
 const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
-  phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch) || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
+  phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch)
+  || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
 
 function hostArch(prefix: string, p: ArchParams): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
@@ -86,7 +87,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const sp = cfg.search_params, T = sp.softmax_temp, seed = cfg.train_params.seed;
   const band = cfg.optim.if_sub_obj ? targetBand(cfg.optim.sub_obj) : undefined;
   const run = new RunDir(o.out);
-  if (run.has('checkpoint.safetensors') && !o.resume) throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
+  if (run.has('checkpoint.safetensors') && !o.resume) {
+    throw new Error(`${o.out} already holds a search (checkpoint.safetensors); pass --resume to continue it or choose another --out`);
+  }
   if (o.resume && !run.has('checkpoint.safetensors')) throw new Error(`--resume: ${o.out} holds no checkpoint.safetensors to resume from`);
   writeFileAtomic(run.path('config.yaml'), configToYaml(cfg));
   writeCostTable(run.path('cost_table.json'), table);
@@ -147,7 +150,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         const m = meterMeans(st.meters[phase]);
         bar.update(st.pos.batch, { loss: m.loss, top1: m.top1, images: b.n });
         if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
-          run.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
+          run.log('metrics.jsonl', {
+            kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n,
+            cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0,
+          });
         }
         if (stop.signal) {
           await save();
@@ -180,8 +186,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       mkdirSync(run.path('best'), { recursive: true });
       for (const f of ['net_config.json', 'net_config']) copyFileSync(run.path(f), run.path(`best/${f}`));
     }
-    reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
-    if (d.method === 'in_band') reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}] replaced the Viterbi one (${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
+    const counts = `${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds`;
+    const tableCost = `${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}`;
+    reporter.line(`epoch ${e}: derived ${record.arch} (${counts}, ${tableCost}); expected ${full.cost.toFixed(3)}`);
+    if (d.method === 'in_band') {
+      const range = `${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}]`;
+      reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${range} replaced the Viterbi one `
+        + `(${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
+    }
     st.pos = { epoch: e + 1, phase: 'arch', batch: 0 };
     st.meters = { arch: newMeter(), weight: newMeter(), valid: newMeter() };
     await save();

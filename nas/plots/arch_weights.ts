@@ -46,7 +46,8 @@ export function archWeightsPlot(run: RunData): Plot {
     parts.push(chart(inner(cx, cy), {
       title: `from node ${m} (${space.chs[m]} ch)`, xLabel: 'epoch', yLabel: 'probability', x: xd, y: [0, 1], xInteger: true,
       series: outs.map((s, j) => ({
-        label: `${m}→${s}`, cls: s === onPath ? 'edge-prob on-path' : 'edge-prob', strokeWidth: s === onPath ? 3.5 : 2, colour: PALETTE[j % PALETTE.length], dash: DASHES[j % DASHES.length],
+        label: `${m}→${s}`, cls: s === onPath ? 'edge-prob on-path' : 'edge-prob', strokeWidth: s === onPath ? 3.5 : 2,
+        colour: PALETTE[j % PALETTE.length], dash: DASHES[j % DASHES.length],
         pts: epochs.map((e, t) => [e, probs[t][m][j]] as [number, number]),
       })),
     }).svg);
@@ -55,7 +56,8 @@ export function archWeightsPlot(run: RunData): Plot {
 
   // Op distributions of the blocks on the derived path.
   parts.push(text(PAD, y, 'Op distribution of each block on the derived path: softmax(α)', { 'font-size': 15, 'font-weight': 'bold' }));
-  const opKey = legend(PAD, y + 22, [...colours].map(([name, colour]) => ({ label: name === 'skip_connect' ? 'skip (no layer)' : opLabel(name), colour, box: true })), width - 2 * PAD);
+  const keys = [...colours].map(([name, colour]) => ({ label: name === 'skip_connect' ? 'skip (no layer)' : opLabel(name), colour, box: true }));
+  const opKey = legend(PAD, y + 22, keys, width - 2 * PAD);
   parts.push(opKey.svg);
   y += 22 + opKey.height;
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
@@ -90,7 +92,9 @@ export function archWeightsPlot(run: RunData): Plot {
 }
 
 /** One polygon per op: its share stacked on the ops before it, held for the width of each epoch. */
-function stackedSteps(epochs: number[], dist: Float64Array[], ops: string[], colours: Map<string, string>, sx: (v: number) => number, sy: (v: number) => number): string {
+function stackedSteps(
+  epochs: number[], dist: Float64Array[], ops: string[], colours: Map<string, string>, sx: (v: number) => number, sy: (v: number) => number,
+): string {
   const below = epochs.map(() => 0);
   return ops.map((op, k) => {
     const lower: [number, number][] = [], upper: [number, number][] = [];
@@ -98,6 +102,9 @@ function stackedSteps(epochs: number[], dist: Float64Array[], ops: string[], col
       for (const x of [e - 0.5, e + 0.5]) { lower.push([sx(x), sy(below[t])]); upper.push([sx(x), sy(below[t] + dist[t][k])]); }
       below[t] += dist[t][k];
     });
-    return el('polygon', { class: 'op-area', 'data-op': op, points: points([...upper, ...lower.reverse()]), fill: colours.get(op), stroke: '#ffffff', 'stroke-width': 0.5 });
+    return el('polygon', {
+      class: 'op-area', 'data-op': op, points: points([...upper, ...lower.reverse()]), fill: colours.get(op),
+      stroke: '#ffffff', 'stroke-width': 0.5,
+    });
   }).join('');
 }
