@@ -42,7 +42,7 @@ function convBn(
 const single = (k: number, cin: number, cout: number, stride: 1 | 2, affine: boolean, act?: Activation): OpLayers =>
   ({ path: [convBn('conv', 'bn', k, cin, cout, stride, affine, act)], shortcut: 'none' });
 
-/** What a candidate kind builds from its name's numbers: widths, stride, and whether BNs are affine. */
+/** The widths and stride an op is built at, and whether its batch norms are affine. */
 interface Shape { cin: number; cout: number; stride: 1 | 2; affine: boolean }
 
 interface CandidateKind {
