@@ -7,7 +7,11 @@ import { configFrom, fmt, jsonOption, withConfig } from './options.js';
 export const command = 'cost';
 export const describe = 'chained expected cost of a space under uniform or given architecture parameters';
 export const builder = (y: Argv) => withConfig(y).demandOption('config')
-  .option('table', { type: 'string', describe: 'cost table (keyed JSON or original positional); default for sub_obj.type flops: counted FLOPs' })
+  .option('table', {
+    type: 'string',
+    describe: 'cost table (keyed JSON or original positional); default: optim.sub_obj.latency_list_path, '
+      + 'or counted FLOPs for sub_obj.type flops',
+  })
   .option('uniform', { type: 'boolean', default: false, describe: 'every edge and every op equally likely' })
   .option('params', { type: 'string', describe: 'architecture parameters JSON {betas, head_alphas, stack_alphas}' })
   .option('json', jsonOption)
@@ -18,7 +22,6 @@ export const builder = (y: Argv) => withConfig(y).demandOption('config')
 
 export function handler(argv: { config: string; set: string[]; table?: string; uniform: boolean; params?: string; json: boolean }): void {
   const cfg = configFrom(argv);
-  if (!argv.table && cfg.optim.sub_obj.type !== 'flops') throw new Error(`--table is required when optim.sub_obj.type is latency (config ${argv.config})`);
   const out = expectedCost(cfg, { table: argv.table, params: argv.params });
   if (argv.json) {
     console.log(JSON.stringify(out));

@@ -9,10 +9,10 @@ import { Random } from '../engine/random.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import { archParamsFromJson, zeroArchParams } from './arch_params.js';
 import { applyOverrides, loadConfig, type Config } from './config.js';
-import { chainedCost, type ResolvedCosts } from './cost_chain.js';
+import { chainedCost } from './cost_chain.js';
 import { costLoss, costLossOptions } from './cost_loss.js';
 import {
-  buildCostTable, costsFromFile, flopsTable, opsTableCost, readAnyCostTable, readCostTable, resolveCosts, spaceOpDescs,
+  buildCostTable, chooseCosts, opsTableCost, readAnyCostTable, readCostTable, spaceOpDescs,
   writeCostTable, type CostTable,
 } from './cost_table.js';
 import { opCounts, sumCounts } from './counting.js';
@@ -55,37 +55,16 @@ export function resolveConfig(config: ConfigSource | undefined, set: string[] = 
   return cfg;
 }
 
-/** The costs a search optimises: counted FLOPs, or a latency table (a file, the run's own, or the config's). */
-export function searchCosts(cfg: Config, space: SearchSpace, o: { table?: string; out?: string } = {}):
-    { table: CostTable; costs: ResolvedCosts; mismatches: string[] } {
-  const sub = cfg.optim.sub_obj, skipReg = sub.skip_reg;
-  if (sub.type === 'flops') {
-    const table = flopsTable(space);
-    return { table, costs: resolveCosts(space, table, { skipReg }).costs, mismatches: [] };
-  }
-  const own = o.out && join(o.out, 'cost_table.json');
-  const path = o.table ?? (own && existsSync(own) ? own : sub.latency_list_path);
-  if (!path) {
-    throw new Error('a latency search needs a table: pass --table FILE (build one with "densenas lut build --config ... '
-      + '--out FILE") or set optim.sub_obj.latency_list_path, or search FLOPs with --set optim.sub_obj.type=flops');
-  }
-  const { table, costs, mismatches } = costsFromFile(path, space, { skipReg });
-  return { table, costs, mismatches };
+/** The costs a search optimises: a table (a file, the run's own, or the config's), else counted FLOPs. */
+export function searchCosts(cfg: Config, space: SearchSpace, o: { table?: string; out?: string } = {}) {
+  return chooseCosts(space, cfg.optim.sub_obj, o.table, o.out && join(o.out, 'cost_table.json'));
 }
 
 /** The chained expected cost of a space (uniform, or given architecture parameters) and the cost term of the loss. */
 export function expectedCost(cfg: Config, o: { table?: string; params?: string } = {}) {
-  const space = buildSpace(cfg), skipReg = cfg.optim.sub_obj.skip_reg;
-  let costs: ResolvedCosts, units: string, mismatches: string[] = [];
-  if (o.table) {
-    const r = costsFromFile(o.table, space, { skipReg });
-    ({ costs, mismatches } = r);
-    units = r.table.units;
-  } else if (cfg.optim.sub_obj.type === 'flops') {
-    const table = flopsTable(space);
-    costs = resolveCosts(space, table, { skipReg }).costs;
-    units = table.units;
-  } else throw new Error('--table is required when optim.sub_obj.type is latency');
+  const space = buildSpace(cfg);
+  const { costs, table, mismatches } = chooseCosts(space, cfg.optim.sub_obj, o.table);
+  const units = table.units;
   const params = o.params ? archParamsFromJson(readText(o.params, 'arch params'), space, o.params) : zeroArchParams(space);
   const { cost } = chainedCost(space, costs, params, { temperature: cfg.search_params.softmax_temp, expectOver: 'all' });
   const loss = costLoss(cost, costLossOptions(cfg));

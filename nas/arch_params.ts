@@ -2,6 +2,7 @@
 // outgoing edges), one head alpha matrix per searchable block (incoming edges x head ops) and
 // one stack alpha matrix per block (stack layers x stack ops), matrices row-major.
 import type { SearchSpace } from './space.js';
+import { Tape, type Var } from './tape.js';
 
 export interface ArchParams {
   /** betas[m]: logits of node m's outgoing edges, in out_id order; m = 0..N-2. */
@@ -22,7 +23,9 @@ export function archShapes(space: SearchSpace): { betas: number[]; head: number[
   };
 }
 
-export function mapArchParams(space: SearchSpace, f: (kind: keyof ArchParams, i: number, len: number) => Float64Array): ArchParams {
+export function mapArchParams(
+  space: SearchSpace, f: (kind: keyof ArchParams, i: number, len: number) => Float64Array,
+): ArchParams {
   const sh = archShapes(space);
   return {
     betas: sh.betas.map((n, i) => f('betas', i, n)),
@@ -36,8 +39,33 @@ export function zeroArchParams(space: SearchSpace): ArchParams {
   return mapArchParams(space, (_k, _i, n) => new Float64Array(n));
 }
 
+/** The parameters as leaves of a tape, in the ArchParams layout. */
+export interface ArchVars {
+  betas: Var[][];
+  head: Var[][];
+  stack: Var[][];
+}
+
+export function archLeaves(t: Tape, params: ArchParams): ArchVars {
+  const leaves = (xs: Float64Array[]) => xs.map((x) => Array.from(x, (v) => t.leaf(v)));
+  return { betas: leaves(params.betas), head: leaves(params.head), stack: leaves(params.stack) };
+}
+
+/**
+ * The value of `f` (written forward, on the tape) at `params` and its gradient with respect to
+ * every parameter.
+ */
+export function archGradient(
+  space: SearchSpace, params: ArchParams, f: (t: Tape, p: ArchVars) => Var,
+): { value: number; grad: ArchParams } {
+  const t = new Tape(), p = archLeaves(t, params);
+  const out = f(t, p);
+  t.backward(out);
+  return { value: out.value, grad: mapArchParams(space, (k, i) => Float64Array.from(p[k][i], (v) => v.grad)) };
+}
+
 /** softmax(x[idx] / temp) over the chosen entries (all when idx is omitted). */
-export function softmax(x: ArrayLike<number>, temp: number, idx?: readonly number[]): Float64Array {
+export function softmaxArray(x: ArrayLike<number>, temp: number, idx?: readonly number[]): Float64Array {
   const ids = idx ?? Array.from({ length: x.length }, (_, i) => i);
   let max = -Infinity;
   for (const i of ids) max = Math.max(max, x[i] / temp);
@@ -65,15 +93,20 @@ export function archParamsFromJson(text: string, space: SearchSpace, source: str
   return mapArchParams(space, (kind, i, n) => {
     const key = JSON_KEYS[kind];
     const list = data?.[key];
-    if (!Array.isArray(list) || list.length !== sh[kind].length) throw new Error(`arch params ${source}: ${key} must be a list of ${sh[kind].length} entries for this space`);
+    if (!Array.isArray(list) || list.length !== sh[kind].length) {
+      throw new Error(`arch params ${source}: ${key} must be a list of ${sh[kind].length} entries for this space`);
+    }
     const flat = (kind === 'betas' ? [list[i]] : list[i]).flat();
-    if (!Array.isArray(list[i]) || flat.length !== n || flat.some((v: unknown) => typeof v !== 'number')) throw new Error(`arch params ${source}: ${key}[${i}] must hold ${n} numbers for this space`);
+    if (!Array.isArray(list[i]) || flat.length !== n || flat.some((v: unknown) => typeof v !== 'number')) {
+      throw new Error(`arch params ${source}: ${key}[${i}] must hold ${n} numbers for this space`);
+    }
     return Float64Array.from(flat as number[]);
   });
 }
 
 export function archParamsToJson(space: SearchSpace, p: ArchParams): string {
-  const rows = (m: Float64Array, k: number) => Array.from({ length: m.length / k }, (_, r) => Array.from(m.subarray(r * k, (r + 1) * k)));
+  const rows = (m: Float64Array, k: number) =>
+    Array.from({ length: m.length / k }, (_, r) => Array.from(m.subarray(r * k, (r + 1) * k)));
   return JSON.stringify({
     betas: p.betas.map((b) => Array.from(b)),
     head_alphas: p.head.map((m) => rows(m, space.primitivesHead.length)),

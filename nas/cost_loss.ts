@@ -5,6 +5,7 @@
 //   two_sided  lambda_eff * |ln(C / target)|          (pulls the cost to the target from both sides)
 // Above the target, 'upper' has the same gradient as the original form.
 import type { Config } from './config.js';
+import { Tape, type Var } from './tape.js';
 
 export interface CostLossOptions {
   subLossFactor: number;
@@ -18,12 +19,18 @@ export function costLossOptions(cfg: Config): CostLossOptions {
   return { subLossFactor: s.sub_loss_factor, logBase: s.log_base, target: s.target, targetForm: s.target_form };
 }
 
+/** The cost term as a tape node of the expected cost C: its one definition. */
+export function costLossNode(t: Tape, C: Var, o: CostLossOptions): Var {
+  if (!(C.value > 0)) throw new Error(`cost loss: the expected cost must be positive, got ${C.value}`);
+  const lam = o.subLossFactor / Math.log(o.logBase);
+  if (o.target === undefined || o.target === null) return t.mul(lam, t.log(C));
+  const r = t.sub(t.log(C), Math.log(o.target));
+  return t.mul(lam, o.targetForm === 'two_sided' ? t.abs(r) : t.relu(r));
+}
+
 /** Value of the cost term and its derivative with respect to the expected cost C. */
 export function costLoss(C: number, o: CostLossOptions): { value: number; dC: number } {
-  if (!(C > 0)) throw new Error(`cost loss: the expected cost must be positive, got ${C}`);
-  const lam = o.subLossFactor / Math.log(o.logBase);
-  if (o.target === undefined || o.target === null) return { value: lam * Math.log(C), dC: lam / C };
-  const r = Math.log(C / o.target);
-  if (o.targetForm === 'two_sided') return { value: lam * Math.abs(r), dC: (lam * Math.sign(r)) / C };
-  return r > 0 ? { value: lam * r, dC: lam / C } : { value: 0, dC: 0 };
+  const t = new Tape(), c = t.leaf(C), loss = costLossNode(t, c, o);
+  t.backward(loss);
+  return { value: loss.value, dC: c.grad };
 }

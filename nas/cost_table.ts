@@ -6,6 +6,7 @@
 // A table resolves to any space built from a config by looking up the key of every position;
 // the original positional tables (spec 3.1) are imported by walking them beside the space.
 import { existsSync } from 'node:fs';
+import type { Config } from './config.js';
 import type { ResolvedCosts } from './cost_chain.js';
 import { opCounts } from './counting.js';
 import { readText, showValue, writeFileAtomic } from './io.js';
@@ -285,11 +286,34 @@ export function readAnyCostTable(path: string, space: SearchSpace | undefined, m
 }
 
 /** Costs of every position of the space from a table file; throws listing every problem when it cannot. */
-export function costsFromFile(path: string, space: SearchSpace, opts: { skipReg: boolean; meta?: TableMeta }): PositionalImport & { costs: ResolvedCosts } {
+export function costsFromFile(
+  path: string, space: SearchSpace, opts: { skipReg: boolean; meta?: TableMeta },
+): PositionalImport & { costs: ResolvedCosts } {
   const r = readAnyCostTable(path, space, opts.meta);
   if (!r.costs) throw new Error(`cost table ${path} does not cover the space:\n  ${r.mismatches.join('\n  ')}`);
   if (opts.skipReg) applySkipReg(space, r.costs);
   return { ...r, costs: r.costs };
+}
+
+/**
+ * The costs the architecture is charged by, chosen in one place for every command: the table
+ * file `given` when there is one (of either kind); else, for optim.sub_obj.type latency, the
+ * run's own table `runTable` when it exists or optim.sub_obj.latency_list_path; for flops, the
+ * counted multiply-adds.
+ */
+export function chooseCosts(
+  space: SearchSpace, sub: Config['optim']['sub_obj'], given?: string, runTable?: string,
+): PositionalImport & { costs: ResolvedCosts } {
+  const skipReg = sub.skip_reg;
+  const saved = runTable && existsSync(runTable) ? runTable : sub.latency_list_path || undefined;
+  const path = given ?? (sub.type === 'latency' ? saved : undefined);
+  if (path) return costsFromFile(path, space, { skipReg });
+  if (sub.type === 'flops') {
+    const table = flopsTable(space);
+    return { table, costs: resolveCosts(space, table, { skipReg }).costs, mismatches: [] };
+  }
+  throw new Error('a latency cost needs a table: pass --table FILE (build one with "densenas lut build --config ... '
+    + '--out FILE") or set optim.sub_obj.latency_list_path, or count FLOPs with --set optim.sub_obj.type=flops');
 }
 
 // ---- building -----------------------------------------------------------------------------
@@ -308,7 +332,9 @@ export async function buildCostTable(
     ? readCostTable(o.path)
     : { format: TABLE_FORMAT, kind: o.kind, units: o.units, device: o.device, batch: o.batch, entries: {}, spread: {} };
   for (const f of ['kind', 'units', 'device', 'batch'] as const) {
-    if (table[f] !== o[f]) throw new Error(`cost table ${o.path}: cannot resume, its ${f} is ${JSON.stringify(table[f])} but this build's is ${JSON.stringify(o[f])}`);
+    if (table[f] !== o[f]) {
+      throw new Error(`cost table ${o.path}: cannot resume, its ${f} is ${JSON.stringify(table[f])} but this build's is ${JSON.stringify(o[f])}`);
+    }
   }
   table.spread ??= {};
   let done = 0;

@@ -7,7 +7,7 @@
 // the largest product of every chosen edge and op probability whose table cost lies in the
 // band, found by dynamic programming over (node, cost bucket). Near-uniform weights otherwise
 // leave the argmax architecture's cost to chance, however close the expected cost is.
-import { softmax, type ArchParams } from './arch_params.js';
+import { softmaxArray, type ArchParams } from './arch_params.js';
 import type { ArchSummary } from './arch_summary.js';
 import type { ResolvedCosts } from './cost_chain.js';
 import { formatArch, totalLayers, type NetConfig } from './net_config.js';
@@ -22,7 +22,7 @@ function argmax(x: ArrayLike<number>, from = 0, len = x.length): number {
 
 /** The node path 0..N-1 maximising the product of edge probabilities; ties keep the nearest predecessor. */
 export function derivePath(space: SearchSpace, betas: ArchParams['betas']): number[] {
-  const p = betas.map((b) => softmax(b, 1));
+  const p = betas.map((b) => softmaxArray(b, 1));
   const score = [1], back = [-1];
   for (let s = 1; s < space.numNodes; s++) {
     let best = -1, bestScore = 0;
@@ -49,7 +49,10 @@ function netOf(space: SearchSpace, c: Choice): NetConfig {
   for (let i = 1; i < c.path.length - 1; i++) {
     const s = c.path[i], m = c.path[i - 1];
     const stack = c.stack[i - 1].map((k) => space.primitivesStack[k]).filter((op) => op !== 'skip_connect');
-    net.blocks.push({ chs: [space.chs[m], space.chs[s]], head: space.primitivesHead[c.head[i - 1]], stack, stride: space.predStride[s][space.pred[s].indexOf(m)] });
+    net.blocks.push({
+      chs: [space.chs[m], space.chs[s]], head: space.primitivesHead[c.head[i - 1]], stack,
+      stride: space.predStride[s][space.pred[s].indexOf(m)],
+    });
   }
   if (space.netType === 'mbv2') net.conv1_1 = [space.chs[c.path[c.path.length - 2]], space.lastDim];
   return net;
@@ -126,10 +129,12 @@ function maxCost(space: SearchSpace, costs: ResolvedCosts): number {
  * miss a better choice within (steps x bucket) of the band's edges. Buckets default to a
  * thousandth of the target, and at most 20,000 span the space's costs.
  */
-export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band: CostBand, bucket?: number): { choice: Choice; cost: number; inBand: boolean } {
+export function mostProbableInBand(
+  space: SearchSpace, params: ArchParams, costs: ResolvedCosts, band: CostBand, bucket?: number,
+): { choice: Choice; cost: number; inBand: boolean } {
   const n = space.numNodes, kh = space.primitivesHead.length, ks = space.primitivesStack.length;
   const width = bucket ?? Math.max(band.target / 1000, maxCost(space, costs) / 20000);
-  const logSoftmax = (x: Float64Array, from: number, len: number) => Array.from(softmax(x.subarray(from, from + len), 1), Math.log);
+  const logSoftmax = (x: Float64Array, from: number, len: number) => Array.from(softmaxArray(x.subarray(from, from + len), 1), Math.log);
   const keep = (into: Map<number, State>, st: State) => {
     const key = Math.floor(st.cost / width), old = into.get(key);
     if (!old || st.logp > old.logp) into.set(key, st);
@@ -138,14 +143,16 @@ export function mostProbableInBand(space: SearchSpace, params: ArchParams, costs
   for (let s = 1; s < n; s++) {
     let states = new Map<number, State>();
     space.pred[s].forEach((m, r) => {
-      const edge = Math.log(softmax(params.betas[m], 1)[space.predBetaIdx[s][r]]);
+      const edge = Math.log(softmaxArray(params.betas[m], 1)[space.predBetaIdx[s][r]]);
       const ops = s === n - 1 ? [{ k: -1, cost: costs.last[r], logp: 0 }]
         : logSoftmax(params.head[s - 1], r * kh, kh).map((logp, k) => ({ k, cost: costs.head[s - 1][r][k], logp }));
       for (const from of at[m].values()) for (const o of ops) keep(states, { cost: from.cost + o.cost, logp: from.logp + edge + o.logp, from, m, k: o.k });
     });
     for (let l = 0; l < space.numLayers[s]; l++) {
       const layer = logSoftmax(params.stack[s - 1], l * ks, ks), next = new Map<number, State>();
-      for (const from of states.values()) layer.forEach((logp, k) => keep(next, { cost: from.cost + stackCost(space, costs, s, l, k), logp: from.logp + logp, from, m: -1, k }));
+      for (const from of states.values()) {
+        layer.forEach((logp, k) => keep(next, { cost: from.cost + stackCost(space, costs, s, l, k), logp: from.logp + logp, from, m: -1, k }));
+      }
       states = next;
     }
     at.push(states);

@@ -1,14 +1,15 @@
 // Networks built from a net_config (spec 5.5): the MobileNetV2-based MBV2_Net (stem conv, the
 // blocks, the final 1x1 conv, pooling, linear) and the ResNet-based RES_Net (stem conv, the
 // blocks, pooling, linear), for any input size and class count. All batch norms are affine.
-import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
+import { GlobalAvgPool, Linear } from '../engine/nn/layers.js';
 import { Module, Sequential } from '../engine/nn/module.js';
 import type { Random } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { archShapeOf } from './arch_summary.js';
-import { candidateModule } from './candidates.js';
+import { candidateModule, convBnModules } from './candidates.js';
 import type { Config } from './config.js';
 import type { NetConfig } from './net_config.js';
+import { conv1x1Layers, derivedStemWidth, stemLayers } from './op_layers.js';
 
 export interface DerivedShape { inChannels: number; classes: number; stemStride: 1 | 2; bn: { eps: number; momentum: number } }
 
@@ -23,9 +24,10 @@ export class DerivedNet extends Module {
   constructor(readonly net: NetConfig, shape: DerivedShape, rng: Random) {
     super();
     const bn = { bn: shape.bn, affine: true };
-    const first = net.blocks[0];
-    const stemOut = net.netType === 'mbv2' ? first.chs[0] : 32;   // RES_Net's stem is fixed at 32 (spec 5.5)
-    const layers: Module[] = [new Conv2d(shape.inChannels, stemOut, 3, shape.stemStride, rng), new BatchNorm2d(stemOut, { ...shape.bn, activation: 'relu6' })];
+    const stemOut = derivedStemWidth(net);
+    // The stem and conv1_1 stand in the body as a conv and a BN side by side (the state-dict layout).
+    const stem = stemLayers(net.netType, shape.inChannels, stemOut, shape.stemStride, true).path[0];
+    const layers: Module[] = convBnModules(stem, rng, shape.bn);
     let c = stemOut;
     net.blocks.forEach((b) => {
       if (b.chs[0] !== c) throw new Error(`net_config: block ${formatBlock(b)} takes ${b.chs[0]} channels but the previous layer gives ${c}`);
@@ -35,7 +37,7 @@ export class DerivedNet extends Module {
     });
     if (net.conv1_1) {
       if (net.conv1_1[0] !== c) throw new Error(`net_config: conv1_1 takes ${net.conv1_1[0]} channels but the last block gives ${c}`);
-      layers.push(new Conv2d(c, net.conv1_1[1], 1, 1, rng, 0), new BatchNorm2d(net.conv1_1[1], { ...shape.bn, activation: 'relu6' }));
+      layers.push(...convBnModules(conv1x1Layers(c, net.conv1_1[1], true).path[0], rng, shape.bn));
       c = net.conv1_1[1];
     }
     layers.push(new GlobalAvgPool(), new Linear(c, shape.classes, rng));
@@ -48,7 +50,8 @@ export class DerivedNet extends Module {
 /** The derived model of a net_config at a config's input shape and BN settings, with `classes` outputs (default train_params.num_classes). */
 export function derivedFor(net: NetConfig, cfg: Config, rng: Random, classes = cfg.train_params.num_classes): DerivedNet {
   const s = archShapeOf(cfg, classes);
-  return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn: derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum) }, rng);
+  const bn = derivedBn(net, cfg.optim.bn_eps, cfg.optim.bn_momentum);
+  return new DerivedNet(net, { inChannels: s.inChannels, classes: s.classes, stemStride: s.stemStride as 1 | 2, bn }, rng);
 }
 
 function formatBlock(b: NetConfig['blocks'][number]): string {

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { loadTensors, writeSafetensors, type HostTensor } from '../engine/checkpoint.js';
 import { Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
 import { Module, Sequential } from '../engine/nn/module.js';
-import { add, relu, relu6 } from '../engine/ops/elementwise.js';
 import { addBias } from '../engine/ops/matmul.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
@@ -17,7 +16,10 @@ import { defaultConfig, type Config } from './config.js';
 import type { DerivedNet } from './derived.js';
 import { makeDir, readText, showValue, writeFileAtomic } from './io.js';
 import { netConfigToJson, parseNetConfigJson, type NetConfig } from './net_config.js';
-import { parseOp } from './ops.js';
+import { activate, OpModule } from './candidates.js';
+import {
+  candidateLayers, conv1x1Layers, derivedStemWidth, stemLayers, units, type Activation, type ConvBn, type OpLayers,
+} from './op_layers.js';
 
 export const FOLDED_FORMAT = 'densenas-folded/1';
 
@@ -37,81 +39,24 @@ export interface FoldedMeta {
   table_classes: number;
 }
 
-type Act = 'relu' | 'relu6' | undefined;
-const activate = (y: Tensor, act: Act) => (act === 'relu' ? relu(y) : act === 'relu6' ? relu6(y) : y);
 const UNUSED = new Random(0);   // initial weights are overwritten by the folded ones
 
 /** A convolution with its batch norm folded in: conv, per-channel bias, the BN's activation. */
 class FoldedConv extends Conv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.cout]));
-  constructor(cin: number, cout: number, k: number, stride: 1 | 2, readonly act: Act, padding = Math.floor(k / 2)) { super(cin, cout, k, stride, UNUSED, padding); }
+  private readonly act?: Activation;
+  constructor(u: ConvBn) { super(u.cin, u.cout, u.k, u.stride, UNUSED); this.act = u.act; }
   override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
 }
 
 class FoldedDepthwise extends DepthwiseConv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.channels]));
-  constructor(c: number, k: number, stride: 1 | 2, readonly act: Act) { super(c, k, stride, UNUSED); }
+  private readonly act?: Activation;
+  constructor(u: ConvBn) { super(u.cin, u.k, u.stride, UNUSED); this.act = u.act; }
   override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
 }
 
-/** Sub-module name -> the name of its batch norm in the engine block (MBConv, BasicBlock, Skip). */
-type Folds = Array<[conv: string, bn: string]>;
-
-class FoldedMBConv extends Module {
-  readonly folds: Folds = [];
-  private readonly convs: Module[] = [];
-  private readonly residual: boolean;
-  constructor(cin: number, cout: number, k: number, stride: 1 | 2, t: number) {
-    super();
-    const mid = cin * t;
-    if (t > 1) this.add('expand', 'bn_expand', new FoldedConv(cin, mid, 1, 1, 'relu6'));
-    this.add('depthwise', 'bn_depthwise', new FoldedDepthwise(mid, k, stride, 'relu6'));
-    this.add('project', 'bn_project', new FoldedConv(mid, cout, 1, 1, undefined));
-    this.residual = stride === 1 && cin === cout;
-  }
-  private add(name: string, bn: string, m: Module) { this.convs.push(this.child(name, m)); this.folds.push([name, bn]); }
-  forward(x: Tensor): Tensor {
-    const h = this.convs.reduce((y, m) => m.forward(y), x);
-    return this.residual ? add(h, x) : h;
-  }
-}
-
-class FoldedBasicBlock extends Module {
-  readonly folds: Folds = [['conv1', 'bn1'], ['conv2', 'bn2']];
-  private readonly conv1: FoldedConv;
-  private readonly conv2: FoldedConv;
-  private readonly shortcut?: FoldedConv;
-  constructor(cin: number, cout: number, stride: 1 | 2) {
-    super();
-    this.conv1 = this.child('conv1', new FoldedConv(cin, cout, 3, stride, 'relu'));
-    this.conv2 = this.child('conv2', new FoldedConv(cout, cout, 3, 1, undefined));
-    if (stride !== 1 || cin !== cout) {
-      this.shortcut = this.child('shortcut', new FoldedConv(cin, cout, 1, stride, undefined, 0));
-      this.folds.push(['shortcut', 'bn_shortcut']);
-    }
-  }
-  forward(x: Tensor): Tensor { return relu(add(this.conv2.forward(this.conv1.forward(x)), this.shortcut ? this.shortcut.forward(x) : x)); }
-}
-
-class FoldedSkip extends Module {
-  readonly folds: Folds = [];
-  private readonly conv?: FoldedConv;
-  constructor(cin: number, cout: number) {
-    super();
-    if (cin !== cout) { this.conv = this.child('conv', new FoldedConv(cin, cout, 1, 1, undefined)); this.folds.push(['conv', 'bn']); }
-  }
-  forward(x: Tensor): Tensor { return this.conv ? this.conv.forward(x) : x; }
-}
-
-function foldedBlock(name: string, cin: number, cout: number, stride: 1 | 2): FoldedMBConv | FoldedBasicBlock | FoldedSkip {
-  const op = parseOp(name);
-  if (!op) throw new Error(`unknown candidate op '${name}'`);
-  switch (op.kind) {
-    case 'mbconv': return new FoldedMBConv(cin, cout, op.k, stride, op.t);
-    case 'basic_block': return new FoldedBasicBlock(cin, cout, stride);
-    case 'skip_connect': return new FoldedSkip(cin, cout);
-  }
-}
+const foldedUnit = (u: ConvBn) => (u.depthwise ? new FoldedDepthwise(u) : new FoldedConv(u));
 
 /** Where a folded tensor pair comes from in DerivedNet's state dict: a conv and its BN (none: the classifier, copied). */
 interface Source { target: string; conv: string; bn?: string }
@@ -125,26 +70,31 @@ export class FoldedNet extends Module {
     super();
     const layers: Module[] = [];
     let src = 0;   // index of the same layer in DerivedNet's body, which also holds the BNs
-    const push = (m: Module, folds: Folds, bnNext: boolean) => {
-      const target = `body.${layers.length}`, conv = `body.${src}`;
-      if (bnNext) this.sources.push({ target, conv, bn: `body.${src + 1}` });
-      for (const [c, b] of folds) this.sources.push({ target: `${target}.${c}`, conv: `${conv}.${c}`, bn: `${conv}.${b}` });
-      layers.push(m);
-      src += bnNext ? 2 : 1;
+    /** A stem or conv1_1: DerivedNet's conv and BN, side by side in its body, as one layer. */
+    const pushUnit = (l: OpLayers) => {
+      this.sources.push({ target: `body.${layers.length}`, conv: `body.${src}`, bn: `body.${src + 1}` });
+      layers.push(foldedUnit(l.path[0]));
+      src += 2;
     };
-    const stemOut = net.netType === 'mbv2' ? net.blocks[0].chs[0] : 32;
-    push(new FoldedConv(shape.inChannels, stemOut, 3, shape.stemStride, 'relu6'), [], true);
+    /** An op: each (conv, BN) pair of the same DerivedNet layer folded into its conv. */
+    const pushOp = (m: OpModule) => {
+      const target = `body.${layers.length}`, from = `body.${src}`;
+      for (const u of units(m.layers)) this.sources.push({ target: `${target}.${u.conv}`, conv: `${from}.${u.conv}`, bn: `${from}.${u.bn}` });
+      layers.push(m);
+      src += 1;
+    };
+    pushUnit(stemLayers(net.netType, shape.inChannels, derivedStemWidth(net), shape.stemStride, true));
     for (const b of net.blocks) {
       for (const [i, op] of [b.head, ...b.stack].entries()) {
-        const m = foldedBlock(op, i ? b.chs[1] : b.chs[0], b.chs[1], (i ? 1 : b.stride) as 1 | 2);
-        push(m, m.folds, false);
+        const l = candidateLayers(op, i ? b.chs[1] : b.chs[0], b.chs[1], (i ? 1 : b.stride) as 1 | 2, true);
+        pushOp(new OpModule(l, (u) => [[u.conv, foldedUnit(u)]]));   // each (conv, BN) unit folded into its conv
       }
     }
     let c = net.blocks[net.blocks.length - 1].chs[1];
-    if (net.conv1_1) { push(new FoldedConv(c, net.conv1_1[1], 1, 1, 'relu6', 0), [], true); c = net.conv1_1[1]; }
-    push(new GlobalAvgPool(), [], false);
-    this.sources.push({ target: `body.${layers.length}`, conv: `body.${src}` });
-    push(new Linear(c, shape.classes, UNUSED), [], false);
+    if (net.conv1_1) { pushUnit(conv1x1Layers(c, net.conv1_1[1], true)); c = net.conv1_1[1]; }
+    layers.push(new GlobalAvgPool());
+    this.sources.push({ target: `body.${layers.length}`, conv: `body.${src + 1}` });   // the classifier, copied
+    layers.push(new Linear(c, shape.classes, UNUSED));
     this.body = this.child('body', new Sequential(...layers));
   }
 

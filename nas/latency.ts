@@ -3,32 +3,26 @@
 // by engine/timing.ts. Latency is the fastest of the timed runs: on a shared machine
 // interference only adds time, and the median of one network wandered by a third between
 // sittings here while the minimum kept within a few per cent.
-import { BatchNorm2d, Conv2d, Linear } from '../engine/nn/layers.js';
-import { MBConv } from '../engine/nn/blocks.js';
+import { Linear } from '../engine/nn/layers.js';
 import { Module, Sequential } from '../engine/nn/module.js';
 import { Random } from '../engine/random.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import { median, timeRuns, type Timing } from '../engine/timing.js';
 import { mapArchParams } from './arch_params.js';
 import { summarizeArch } from './arch_summary.js';
-import { candidateModule } from './candidates.js';
+import { convBnUnit, OpModule, type BnSettings } from './candidates.js';
 import type { Config } from './config.js';
 import type { CostTable } from './cost_table.js';
 import { deriveArch } from './derive.js';
 import { derivedFor } from './derived.js';
+import { opBlocks } from './op_layers.js';
 import type { OpDesc } from './ops.js';
 import type { SearchSpace } from './space.js';
 
 /** The module an op description stands for (weights random: latency does not depend on them). */
-export function opModule(d: OpDesc, rng: Random, bn: { eps: number; momentum: number }): Module {
-  const s = d.stride as 1 | 2;
-  switch (d.op) {
-    case 'stem_mbv2': return new Sequential(new Conv2d(d.cin, d.mid!, 3, s, rng), new BatchNorm2d(d.mid!, { ...bn, affine: false, activation: 'relu6' }), new MBConv(d.mid!, d.cout, 3, 1, 1, rng, { bn }));
-    case 'stem_res': return new Sequential(new Conv2d(d.cin, d.cout, 3, s, rng), new BatchNorm2d(d.cout, { activation: 'relu' }));
-    case 'conv1_1': return new Sequential(new Conv2d(d.cin, d.cout, 1, 1, rng, 0), new BatchNorm2d(d.cout, { ...bn, affine: false, activation: 'relu6' }));
-    case 'classifier': return new Linear(d.cin, d.cout, rng);
-    default: return candidateModule(d.op, d.cin, d.cout, s, rng, { affine: false, bn });
-  }
+export function opModule(d: OpDesc, rng: Random, bn: BnSettings): Module {
+  if (d.op === 'classifier') return new Linear(d.cin, d.cout, rng);
+  return new Sequential(...opBlocks(d, false).map((l) => new OpModule(l, convBnUnit(rng, bn))));
 }
 
 /** Times a no-grad forward pass (see engine/timing.ts). */
@@ -41,7 +35,9 @@ export function timeForward(forward: () => void, runs: number, warmup: number): 
  * `repeat` times back to back and counts a share: inside a network an op follows others without
  * the start-up cost a lone op pays, so lone timings summed over-predict a whole network.
  */
-export async function measureOp(d: OpDesc, o: { runs: number; warmup: number; repeat?: number; bn: { eps: number; momentum: number }; seed?: number }): Promise<Timing> {
+export async function measureOp(
+  d: OpDesc, o: { runs: number; warmup: number; repeat?: number; bn: BnSettings; seed?: number },
+): Promise<Timing> {
   const rng = new Random(o.seed ?? 0);
   const m = opModule(d, rng, o.bn).eval();
   const x = d.op === 'classifier' ? Tensor.randn([d.batch, d.cin], rng) : Tensor.randn([d.batch, d.in, d.in, d.cin], rng);

@@ -6,9 +6,10 @@
 //   stack   softmax(alpha_layer[S] / T) for each stack layer
 // then, for the last node, p_{m->last} for each predecessor, or softmax of those (the original's
 // double softmax, spec 12.1) when `doubleSoftmax` is set.
-import { mapArchParams, softmax, type ArchParams } from './arch_params.js';
+import { archGradient, archLeaves, type ArchParams, type ArchVars } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
+import { Tape, type Var } from './tape.js';
 
 export interface MixLayout {
   /** Offsets into the vector: edges[s], head[s][r], stack[s][l], indexed by node s. */
@@ -25,8 +26,9 @@ export function mixLayout(space: SearchSpace, sampled: SampledOps): MixLayout {
   let o = 0;
   for (let s = 1; s < n - 1; s++) {
     layout.edges[s] = o; o += space.pred[s].length;
-    layout.head[s] = sampled.head[s - 1].map((ids) => { const at = o; o += ids.length; return at; });
-    layout.stack[s] = sampled.stack[s - 1].map((ids) => { const at = o; o += ids.length; return at; });
+    const place = (ids: number[]) => { const at = o; o += ids.length; return at; };
+    layout.head[s] = sampled.head[s - 1].map(place);
+    layout.stack[s] = sampled.stack[s - 1].map(place);
   }
   layout.last = o; o += space.pred[n - 1].length;
   layout.size = o;
@@ -35,49 +37,41 @@ export function mixLayout(space: SearchSpace, sampled: SampledOps): MixLayout {
 
 export interface MixOptions { temperature: number; doubleSoftmax: boolean }
 
-/** The weight vector for these parameters and samples. */
-export function mixWeights(space: SearchSpace, params: ArchParams, sampled: SampledOps, layout: MixLayout, o: MixOptions): Float64Array {
-  const w = new Float64Array(layout.size), T = o.temperature, n = space.numNodes;
+/**
+ * The weight vector as tape nodes, in layout order: the one definition of the mixing weights
+ * (their values and, by the tape, their gradients). A sampling variant (Gumbel-softmax, say)
+ * is another function of this shape.
+ */
+export function mixWeightNodes(
+  t: Tape, space: SearchSpace, p: ArchVars, sampled: SampledOps, layout: MixLayout, o: MixOptions,
+): Var[] {
+  const w: Var[] = new Array(layout.size), T = o.temperature, n = space.numNodes;
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  const p = params.betas.map((b) => softmax(b, T));
+  const put = (at: number, xs: Var[]) => xs.forEach((x, j) => { w[at + j] = x; });
+  const rowSoftmax = (alpha: Var[], k: number, row: number, ids: number[]) =>
+    t.softmax(ids.map((i) => alpha[row * k + i]), T);
+  const edge = p.betas.map((b) => t.softmax(b, T));
   for (let s = 1; s < n - 1; s++) {
-    space.pred[s].forEach((m, r) => { w[layout.edges[s] + r] = p[m][space.predBetaIdx[s][r]]; });
-    sampled.head[s - 1].forEach((ids, r) => w.set(softmax(params.head[s - 1].subarray(r * kh, (r + 1) * kh), T, ids), layout.head[s][r]));
-    sampled.stack[s - 1].forEach((ids, l) => w.set(softmax(params.stack[s - 1].subarray(l * ks, (l + 1) * ks), T, ids), layout.stack[s][l]));
+    space.pred[s].forEach((m, r) => { w[layout.edges[s] + r] = edge[m][space.predBetaIdx[s][r]]; });
+    sampled.head[s - 1].forEach((ids, r) => put(layout.head[s][r], rowSoftmax(p.head[s - 1], kh, r, ids)));
+    sampled.stack[s - 1].forEach((ids, l) => put(layout.stack[s][l], rowSoftmax(p.stack[s - 1], ks, l, ids)));
   }
-  const q = Float64Array.from(space.pred[n - 1], (m, r) => p[m][space.predBetaIdx[n - 1][r]]);
-  w.set(o.doubleSoftmax ? softmax(q, 1) : q, layout.last);
+  const q = space.pred[n - 1].map((m, r) => edge[m][space.predBetaIdx[n - 1][r]]);
+  put(layout.last, o.doubleSoftmax ? t.softmax(q, 1) : q);
   return w;
 }
 
-/** dy/dx of y = softmax(x / T) applied to dy: dx_i = y_i (dy_i - sum_j y_j dy_j) / T. */
-function softmaxBackward(y: ArrayLike<number>, dy: ArrayLike<number>, T: number): Float64Array {
-  let dot = 0;
-  for (let i = 0; i < y.length; i++) dot += y[i] * dy[i];
-  return Float64Array.from({ length: y.length }, (_, i) => (y[i] * (dy[i] - dot)) / T);
+/** The weight vector for these parameters and samples. */
+export function mixWeights(
+  space: SearchSpace, params: ArchParams, sampled: SampledOps, layout: MixLayout, o: MixOptions,
+): Float64Array {
+  const t = new Tape();
+  return Float64Array.from(mixWeightNodes(t, space, archLeaves(t, params), sampled, layout, o), (x) => x.value);
 }
 
-/** Gradients of the architecture parameters given the gradient of the weight vector. */
-export function mixWeightsBackward(space: SearchSpace, params: ArchParams, sampled: SampledOps, layout: MixLayout, o: MixOptions, dw: ArrayLike<number>): ArchParams {
-  const grad = mapArchParams(space, (_k, _i, len) => new Float64Array(len));
-  const T = o.temperature, n = space.numNodes;
-  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  const p = params.betas.map((b) => softmax(b, T));
-  const dp = p.map((x) => new Float64Array(x.length));   // d loss / d p, per source and successor
-  const rowGrad = (alpha: Float64Array, g: Float64Array, k: number, ids: number[], row: number, at: number) => {
-    const y = softmax(alpha.subarray(row * k, (row + 1) * k), T, ids);
-    const dx = softmaxBackward(y, Array.from(ids, (_, j) => dw[at + j]), T);
-    ids.forEach((i, j) => { g[row * k + i] += dx[j]; });
-  };
-  for (let s = 1; s < n - 1; s++) {
-    space.pred[s].forEach((m, r) => { dp[m][space.predBetaIdx[s][r]] += dw[layout.edges[s] + r]; });
-    sampled.head[s - 1].forEach((ids, r) => rowGrad(params.head[s - 1], grad.head[s - 1], kh, ids, r, layout.head[s][r]));
-    sampled.stack[s - 1].forEach((ids, l) => rowGrad(params.stack[s - 1], grad.stack[s - 1], ks, ids, l, layout.stack[s][l]));
-  }
-  const q = Float64Array.from(space.pred[n - 1], (m, r) => p[m][space.predBetaIdx[n - 1][r]]);
-  const dLast = Float64Array.from(q, (_, r) => dw[layout.last + r]);
-  const dq = o.doubleSoftmax ? softmaxBackward(softmax(q, 1), dLast, 1) : dLast;
-  space.pred[n - 1].forEach((m, r) => { dp[m][space.predBetaIdx[n - 1][r]] += dq[r]; });
-  p.forEach((pm, m) => grad.betas[m].set(softmaxBackward(pm, dp[m], T)));
-  return grad;
+/** Gradients of the architecture parameters given the gradient `dw` of the weight vector. */
+export function mixWeightsBackward(
+  space: SearchSpace, params: ArchParams, sampled: SampledOps, layout: MixLayout, o: MixOptions, dw: ArrayLike<number>,
+): ArchParams {
+  return archGradient(space, params, (t, p) => t.dot(mixWeightNodes(t, space, p, sampled, layout, o), dw)).grad;
 }

@@ -3,7 +3,8 @@
 //   net_type: mbv2
 // and as JSON {"net_type": "mbv2", "net_config": [[[16, 16], "mbconv_k3_t1", [], 0, 1], ...]}.
 // Both are read by one small literal parser (no eval) that keeps line numbers for errors.
-import { CANDIDATE_OPS_TEXT, convOut, parseOp, type OpDesc } from './ops.js';
+import { CANDIDATE_OPS_TEXT, isCandidateOp } from './op_layers.js';
+import { convOut, type OpDesc } from './ops.js';
 import { join } from 'node:path';
 import { lineOf, readText, writeFileAtomic } from './io.js';
 
@@ -41,7 +42,10 @@ class Reader {
   fail(msg: string, at = this.pos): never { throw new Error(`${this.where} line ${this.line(at)}: ${msg}`); }
   ws() { while (this.pos < this.text.length && /\s/.test(this.text[this.pos])) this.pos++; }
   peek() { this.ws(); return this.text[this.pos]; }
-  expect(ch: string) { if (this.peek() !== ch) this.fail(`expected '${ch}', found ${this.text[this.pos] ? `'${this.text[this.pos]}'` : 'the end'}`); this.pos++; }
+  expect(ch: string) {
+    if (this.peek() !== ch) this.fail(`expected '${ch}', found ${this.text[this.pos] ? `'${this.text[this.pos]}'` : 'the end'}`);
+    this.pos++;
+  }
 
   value(): Lit {
     const c = this.peek(), line = this.line();
@@ -50,7 +54,13 @@ class Reader {
       try {
         if (c === '[') return { t: 'list', v: this.seq(']', () => this.value()), line };
         const v = new Map<string, Lit>();
-        this.seq('}', () => { const k = this.value(); if (k.t !== 'str') this.fail('expected a string key', this.pos); this.expect(':'); v.set(k.v, this.value()); return k; });
+        this.seq('}', () => {
+          const k = this.value();
+          if (k.t !== 'str') this.fail('expected a string key', this.pos);
+          this.expect(':');
+          v.set(k.v, this.value());
+          return k;
+        });
         return { t: 'obj', v, line };
       } finally {
         this.depth--;
@@ -95,7 +105,8 @@ function entryFromLit(e: Lit, i: number, where: string): BlockEntry | { conv1_1:
   };
   if (e.t !== 'list') fail('expected a list');
   const f = e.v as Lit[];
-  const posInt = (x: Lit, field: number) => (x.t === 'num' && Number.isInteger(x.v) && x.v >= 1 ? x.v : fail(`expected a positive integer, got ${x.t === 'str' ? `'${x.v}'` : String(x.v)}`, x, field));
+  const posInt = (x: Lit, field: number) => (x.t === 'num' && Number.isInteger(x.v) && x.v >= 1
+    ? x.v : fail(`expected a positive integer, got ${x.t === 'str' ? `'${x.v}'` : String(x.v)}`, x, field));
   const channels = (x: Lit) => {
     const c = posInt(x, 0);
     return c <= MAX_CHANNELS ? c : fail(`${c} channels is more than ${MAX_CHANNELS}, the most a layer may have`, x, 0);
@@ -105,7 +116,7 @@ function entryFromLit(e: Lit, i: number, where: string): BlockEntry | { conv1_1:
   const chs: [number, number] = [channels(chsLit.v[0]), channels(chsLit.v[1])];
   const op = (x: Lit | undefined, field: number) => {
     if (!x || x.t !== 'str') return fail('expected an op name', x ?? e, field);
-    if (!parseOp(x.v)) fail(`unknown op '${x.v}'; expected ${CANDIDATE_OPS_TEXT}`, x, field);
+    if (!isCandidateOp(x.v)) fail(`unknown op '${x.v}'; expected ${CANDIDATE_OPS_TEXT}`, x, field);
     return x.v;
   };
   if (f[1]?.t === 'str' && f[1].v === 'conv1_1') {
@@ -133,7 +144,9 @@ function netFromEntries(entries: Lit[], netType: string, netTypeLine: number, wh
     if (net.conv1_1) throw new Error(`${at}: nothing may follow the conv1_1 entry`);
     const prev = net.blocks[net.blocks.length - 1];
     const cin = 'conv1_1' in x ? x.conv1_1[0] : x.chs[0];
-    if (prev && cin !== prev.chs[1]) throw new Error(`${at}, field 0 (channels [C_in, C_out]): C_in is ${cin} but the previous entry ends with ${prev.chs[1]} channels`);
+    if (prev && cin !== prev.chs[1]) {
+      throw new Error(`${at}, field 0 (channels [C_in, C_out]): C_in is ${cin} but the previous entry ends with ${prev.chs[1]} channels`);
+    }
     if ('conv1_1' in x) {
       if (netType !== 'mbv2') throw new Error(`${at}: a res net_config has no conv1_1 entry`);
       net.conv1_1 = x.conv1_1;
@@ -142,7 +155,9 @@ function netFromEntries(entries: Lit[], netType: string, netTypeLine: number, wh
   if (net.blocks.length === 0) throw new Error(`${where}: no block entries`);
   if (netType === 'mbv2') {
     const b0 = net.blocks[0];
-    if (b0.head !== 'mbconv_k3_t1' || b0.stack.length || b0.stride !== 1) throw new Error(`${where} line ${entries[0].line}: entry 0: an mbv2 net_config starts with the fixed [[C, C'], 'mbconv_k3_t1', [], 0, 1]`);
+    if (b0.head !== 'mbconv_k3_t1' || b0.stack.length || b0.stride !== 1) {
+      throw new Error(`${where} line ${entries[0].line}: entry 0: an mbv2 net_config starts with the fixed [[C, C'], 'mbconv_k3_t1', [], 0, 1]`);
+    }
     if (!net.conv1_1) throw new Error(`${where}: an mbv2 net_config must end with a [[C, last_dim], 'conv1_1'] entry`);
   }
   return net;

@@ -6,7 +6,7 @@ import onnxProto from 'onnx-proto';
 import type { HostTensor } from '../engine/checkpoint.js';
 import type { FoldedMeta, FoldedNet } from './export.js';
 import { writeFileAtomic } from './io.js';
-import { parseOp } from './ops.js';
+import { candidateLayers, type ConvBn } from './op_layers.js';
 
 const { onnx } = onnxProto;
 export const ONNX_OPSET = 13;
@@ -96,21 +96,13 @@ function buildGraph(model: FoldedNet, meta: FoldedMeta, state: Record<string, Ho
   for (const b of net.blocks) {
     for (const [i, name] of [b.head, ...b.stack].entries()) {
       const p = at(), cin = i ? b.chs[1] : b.chs[0], cout = b.chs[1], stride = i ? 1 : b.stride;
-      const op = parseOp(name);
-      if (!op) throw new Error(`onnx: unknown candidate op '${name}'`);
-      if (op.kind === 'mbconv') {
-        let h = op.t > 1 ? g.conv(`${p}.expand`, x, { k: 1, stride: 1, pad: 0, act: 'relu6' }) : x;
-        h = g.conv(`${p}.depthwise`, h, { k: op.k, stride, pad: Math.floor(op.k / 2), depthwise: true, act: 'relu6' });
-        h = g.conv(`${p}.project`, h, { k: 1, stride: 1, pad: 0 });
-        x = stride === 1 && cin === cout ? g.node('Add', [h, x]) : h;
-      } else if (op.kind === 'basic_block') {
-        const h1 = g.conv(`${p}.conv1`, x, { k: 3, stride, pad: 1, act: 'relu' });
-        const h = g.conv(`${p}.conv2`, h1, { k: 3, stride: 1, pad: 1 });
-        const s = stride !== 1 || cin !== cout ? g.conv(`${p}.shortcut`, x, { k: 1, stride, pad: 0 }) : x;
-        x = g.node('Relu', [g.node('Add', [h, s])]);
-      } else if (cin !== cout) {
-        x = g.conv(`${p}.conv`, x, { k: 1, stride: 1, pad: 0 });
-      }
+      // the op's description (nas/op_layers.ts), each conv + BN folded into one conv with bias
+      const l = candidateLayers(name, cin, cout, stride as 1 | 2, true);
+      const unit = (h: string, u: ConvBn) =>
+        g.conv(`${p}.${u.conv}`, h, { k: u.k, stride: u.stride, pad: Math.floor(u.k / 2), depthwise: u.depthwise, act: u.act });
+      const h = l.path.reduce(unit, x);
+      const s = l.shortcut === 'identity' ? x : l.shortcut === 'none' ? undefined : l.shortcut.reduce(unit, x);
+      x = g.act(s === undefined ? h : g.node('Add', [h, s]), l.act);
     }
   }
   if (net.conv1_1) x = g.conv(at(), x, { k: 1, stride: 1, pad: 0, act: 'relu6' });

@@ -5,24 +5,11 @@
 //   <op>|cin=<C_in>|cout=<C_out>|in=<H_in>|s=<stride>|b=<batch>        e.g. mbconv_k3_t6|cin=16|cout=24|in=112|s=2|b=32
 //   stem_mbv2|cin=3|mid=<init_dim>|cout=<head_dim>|in=224|s=2|b=32     stem conv + the fixed mbconv_k3_t1 (spec 1.6)
 //
-// Candidate ops: mbconv_k{3,5,7}_t{1,3,6}, basic_block, skip_connect. Fixed ops: stem_mbv2,
+// Candidate ops: those of nas/op_layers.ts (CANDIDATE_OPS_TEXT). Fixed ops: stem_mbv2,
 // stem_res (3x3 conv, BN, ReLU), conv1_1 (1x1 conv, BN, ReLU6) and classifier (the Linear
 // after pooling; in=1). Images are square, so one size stands for H and W.
 
-export type OpSpec =
-  | { kind: 'mbconv'; k: number; t: number }
-  | { kind: 'basic_block' }
-  | { kind: 'skip_connect' };
-
-/** The candidate op a name denotes, or undefined for a name that is not one. */
-export function parseOp(name: string): OpSpec | undefined {
-  const m = /^mbconv_k([357])_t([136])$/.exec(name);
-  if (m) return { kind: 'mbconv', k: Number(m[1]), t: Number(m[2]) };
-  if (name === 'basic_block' || name === 'skip_connect') return { kind: name };
-  return undefined;
-}
-
-export const CANDIDATE_OPS_TEXT = 'mbconv_k{3,5,7}_t{1,3,6}, basic_block or skip_connect';
+import { isCandidateOp } from './op_layers.js';
 
 export const FIXED_OPS = ['stem_mbv2', 'stem_res', 'conv1_1', 'classifier'] as const;
 
@@ -52,7 +39,7 @@ export function parseOpKey(key: string): OpDesc {
     if (!f.has(name) || !Number.isInteger(v) || v < 1) throw new Error(`op key '${key}': field ${name} must be a positive integer`);
     return v;
   };
-  if (!parseOp(op) && !(FIXED_OPS as readonly string[]).includes(op)) throw new Error(`op key '${key}': unknown op '${op}'`);
+  if (!isCandidateOp(op) && !(FIXED_OPS as readonly string[]).includes(op)) throw new Error(`op key '${key}': unknown op '${op}'`);
   const d: OpDesc = { op, cin: n('cin'), cout: n('cout'), in: n('in'), stride: n('s'), batch: n('b') };
   if (op === 'stem_mbv2') d.mid = n('mid');
   if (opKey(d) !== key) throw new Error(`op key '${key}': expected the form ${opKey(d)}`);

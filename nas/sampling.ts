@@ -1,6 +1,6 @@
 // Op sampling per step (spec 2.2) and the rescaling after an architecture step (spec 2.5).
 import type { Random } from '../engine/random.js';
-import { softmax, type ArchParams } from './arch_params.js';
+import { softmaxArray, type ArchParams } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
 
@@ -15,7 +15,7 @@ export function sampleRow(row: ArrayLike<number>, num: number, policy: SamplePol
   const k = row.length;
   if (policy === 'argmax') return [Array.prototype.indexOf.call(row, Math.max(...Array.from(row)))];
   if (policy === 'all' || num >= k) return Array.from({ length: k }, (_, i) => i);
-  const w = policy === 'prob' ? Array.from(softmax(row, 1)) : new Array(k).fill(1);
+  const w = policy === 'prob' ? Array.from(softmaxArray(row, 1)) : new Array(k).fill(1);
   const picked: number[] = [];
   for (let t = 0; t < num; t++) {
     let total = 0;

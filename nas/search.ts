@@ -56,7 +56,8 @@ export interface SearchResult {
 }
 
 const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
-  phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch) || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
+  phase === 'weight' || (phase === 'arch' && epoch >= cfg.search_params.arch_update_epoch)
+  || (phase === 'valid' && epoch >= cfg.search_params.val_start_epoch);
 
 function hostArch(prefix: string, p: ArchParams): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
@@ -162,7 +163,10 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
         const m = meterMeans(st.meters[phase]);
         bar.update(st.pos.batch, { loss: m.loss, top1: m.top1, images: b.n });
         if (st.pos.batch % sp.log_every === 0 || st.pos.batch === loader.batches) {
-          dir.log('metrics.jsonl', { kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n, cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0 });
+          dir.log('metrics.jsonl', {
+            kind: 'step', epoch: e, phase, step: st.pos.batch, loss: r.loss, top1: (100 * r.acc.top1) / b.n, top5: (100 * r.acc.top5) / b.n,
+            cost: r.cost, lr: phase === 'weight' ? sgd.lr : phase === 'arch' ? cfg.optim.arch.alpha_lr : 0,
+          });
         }
         if (run.stop.signal) {
           await save();
@@ -193,8 +197,14 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     if (!phaseRuns(cfg, e, 'valid') || st.best?.epoch === e) {
       for (const f of ['net_config.json', 'net_config']) writeFileAtomic(dir.path(`best/${f}`), readFileSync(dir.path(f)));
     }
-    reporter.line(`epoch ${e}: derived ${record.arch} (${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds, ${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}); expected ${full.cost.toFixed(3)}`);
-    if (d.method === 'in_band') reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}] replaced the Viterbi one (${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
+    const counts = `${record.layers} layers, ${(record.params / 1e6).toFixed(3)} M params, ${(record.madds / 1e6).toFixed(2)} M madds`;
+    const tableCost = `${table.kind} ${record.table_cost?.toFixed(3) ?? 'n/a'} ${table.units}`;
+    reporter.line(`epoch ${e}: derived ${record.arch} (${counts}, ${tableCost}); expected ${full.cost.toFixed(3)}`);
+    if (d.method === 'in_band') {
+      const range = `${band!.target} ${table.units} [${band!.lo.toFixed(3)}, ${band!.hi.toFixed(3)}]`;
+      reporter.line(`epoch ${e}: the most probable architecture ${d.inBand ? 'within' : 'nearest'} the target ${range} replaced the Viterbi one `
+        + `(${d.viterbiCost!.toFixed(3)} ${table.units})${d.inBand ? '' : ': no architecture of the space is within it'}`);
+    }
     st.pos = { epoch: e + 1, phase: 'arch', batch: 0 };
     st.meters = { arch: newMeter(), weight: newMeter(), valid: newMeter() };
     await save();

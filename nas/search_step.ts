@@ -9,14 +9,15 @@ import type { Random } from '../engine/random.js';
 import { noGradAsync, Tensor, tidyAsync } from '../engine/tensor.js';
 import '../engine/autograd.js';
 import { ArchAdam } from './arch_adam.js';
-import { mapArchParams, type ArchParams } from './arch_params.js';
-import { chainedCost, type ResolvedCosts } from './cost_chain.js';
-import { costLoss, costLossOptions } from './cost_loss.js';
+import { archGradient, archLeaves, mapArchParams, type ArchParams } from './arch_params.js';
+import { chainedCostNodes, type ChainOptions, type ResolvedCosts } from './cost_chain.js';
+import { costLossNode, costLossOptions } from './cost_loss.js';
 import { topk } from './metrics.js';
-import { mixLayout, mixWeights, mixWeightsBackward } from './mix_weights.js';
+import { mixLayout, mixWeightNodes, mixWeights } from './mix_weights.js';
 import { rescaleSampled, sampleOps, type SamplePolicy } from './sampling.js';
 import type { SearchSpace } from './space.js';
 import { Supernet } from './supernet.js';
+import { Tape } from './tape.js';
 import { upload } from './training.js';
 import type { Batch } from './data/loader.js';
 
@@ -40,15 +41,21 @@ export class SearchModel {
     this.net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum, shareWeights: cfg.search_params.weight_sharing }, rng);
     this.weights = this.net.parameters();
     const w = cfg.optim.weight, a = cfg.optim.arch;
-    this.sgd = new SGD(this.weights, { lr: w.init_lr, momentum: w.momentum, weightDecay: w.weight_decay, nesterov: w.nesterov });
-    this.adam = new ArchAdam(space, { alphaLr: a.alpha_lr, betaLr: a.beta_lr, beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_eps, weightDecay: a.weight_decay });
+    this.sgd = new SGD(this.weights, {
+      lr: w.init_lr, momentum: w.momentum, weightDecay: w.weight_decay, nesterov: w.nesterov,
+    });
+    this.adam = new ArchAdam(space, {
+      alphaLr: a.alpha_lr, betaLr: a.beta_lr, beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_eps,
+      weightDecay: a.weight_decay,
+    });
     this.net.train();   // BN uses batch statistics in every phase, supernet validation included (spec 4.1)
   }
 
   /** The sampling policy of a phase at an epoch (spec 2.2). */
   policy(phase: Phase, epoch: number): SamplePolicy {
     const sp = this.cfg.search_params;
-    return phase === 'valid' ? sp.valid_policy : phase === 'arch' ? 'prob' : epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
+    if (phase !== 'weight') return phase === 'valid' ? sp.valid_policy : 'prob';
+    return epoch < sp.arch_update_epoch ? 'uniform' : sp.sample_policy;
   }
 
   async step(phase: Phase, b: Batch, policy: SamplePolicy, rng: Random): Promise<StepResult> {
@@ -58,11 +65,13 @@ export class SearchModel {
     const layout = mixLayout(space, sampled);
     const so = cfg.optim.sub_obj;
     const arch = phase === 'arch';
-    const chain = chainedCost(space, this.costs, params, { temperature: arch ? so.cost_temperature ?? sp.softmax_temp : sp.softmax_temp, sampled, expectOver: arch ? so.expect_over : 'sampled' });
+    const chainOpts: ChainOptions = arch
+      ? { temperature: so.cost_temperature ?? sp.softmax_temp, sampled, expectOver: so.expect_over }
+      : { temperature: sp.softmax_temp, sampled, expectOver: 'sampled' };
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
     const r = await tidyAsync(async () => {
       const { x, y } = upload(b);
-      const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], phase === 'arch');
+      const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], arch);
       const run = async () => {
         const logits = this.net.forwardSampled(x, sampled, layout, W);
         const loss = crossEntropy(logits, y);
@@ -76,18 +85,26 @@ export class SearchModel {
       return { ...out, dW };
     });
     sgd.zeroGrad();
-    let loss = r.loss;
-    if (phase === 'arch') {
-      const grad = mixWeightsBackward(space, params, sampled, layout, mixOpts, r.dW!);
-      if (cfg.optim.if_sub_obj) {
-        const cl = costLoss(chain.cost, costLossOptions(cfg));
-        loss += cl.value;
-        for (const kind of ['betas', 'head', 'stack'] as const) grad[kind].forEach((g, i) => g.forEach((_, j) => { g[j] += cl.dC * chain.grad[kind][i][j]; }));
-      }
-      const before = mapArchParams(space, (k, i) => Float64Array.from(params[k][i]));
-      this.adam.update(params, grad);
-      rescaleSampled(space, before, params, sampled);
+    if (!arch) {
+      const t = new Tape();
+      const cost = chainedCostNodes(t, space, this.costs, archLeaves(t, params), chainOpts).cost.value;
+      return { loss: r.loss, acc: topk(r.logits, b.y, space.numClasses), cost };
     }
-    return { loss, acc: topk(r.logits, b.y, space.numClasses), cost: chain.cost };
+    // The architecture loss on the tape: the supernet's gradient enters as the coefficients of
+    // the mixing weights, beside the cost term; one backward gives every parameter's gradient.
+    let cost = 0, costTerm = 0;
+    const { grad } = archGradient(space, params, (t, p) => {
+      const fit = t.dot(mixWeightNodes(t, space, p, sampled, layout, mixOpts), r.dW!);
+      const C = chainedCostNodes(t, space, this.costs, p, chainOpts).cost;
+      cost = C.value;
+      if (!cfg.optim.if_sub_obj) return fit;
+      const term = costLossNode(t, C, costLossOptions(cfg));
+      costTerm = term.value;
+      return t.add(fit, term);
+    });
+    const before = mapArchParams(space, (k, i) => Float64Array.from(params[k][i]));
+    this.adam.update(params, grad);
+    rescaleSampled(space, before, params, sampled);
+    return { loss: r.loss + costTerm, acc: topk(r.logits, b.y, space.numClasses), cost };
   }
 }

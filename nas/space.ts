@@ -2,7 +2,8 @@
 // a config after validating it. Validation reports every broken rule with its key and index,
 // where the original fails later with "list index out of range" (spec 9a).
 import type { Config } from './config.js';
-import { CANDIDATE_OPS_TEXT, convOut, parseOp } from './ops.js';
+import { candidateDownsamples, CANDIDATE_OPS_TEXT } from './op_layers.js';
+import { convOut } from './ops.js';
 
 export interface SearchSpace {
   netType: 'mbv2' | 'res';
@@ -61,12 +62,18 @@ export function spaceProblems(cfg: Config): string[] {
   if (n < 2) problems.push(`${NS}.chs: has ${n} entries; needs at least 2 (the stem node and one block)`);
   if (fm.length !== n) problems.push(`${NS}.fm_sizes: has ${fm.length} entries; must have one per entry of ${NS}.chs (${n})`);
   if (layers.length !== n) problems.push(`${NS}.num_layers: has ${layers.length} entries; must have one per entry of ${NS}.chs (${n})`);
-  if (stage.length !== n + 1) problems.push(`${NS}.stage: has ${stage.length} entries; must have len(chs)+1 = ${n + 1} (one extra for the appended last_dim node)`);
+  if (stage.length !== n + 1) {
+    problems.push(`${NS}.stage: has ${stage.length} entries; must have len(chs)+1 = ${n + 1} (one extra for the appended last_dim node)`);
+  }
   for (const [key, names, head] of [['PRIMITIVES_head', sp.PRIMITIVES_head, true], ['PRIMITIVES_stack', sp.PRIMITIVES_stack, false]] as const) {
     if (names.length === 0) problems.push(`search_params.${key}: is empty; needs at least one op`);
     names.forEach((name, i) => {
-      if (!parseOp(name)) problems.push(`search_params.${key}[${i}]: unknown op '${name}'; expected ${CANDIDATE_OPS_TEXT}`);
-      else if (head && name === 'skip_connect') problems.push(`search_params.${key}[${i}]: skip_connect cannot be a head op (it ignores stride and cannot downsample, spec 1.7)`);
+      const downsamples = candidateDownsamples(name);
+      if (downsamples === undefined) {
+        problems.push(`search_params.${key}[${i}]: unknown op '${name}'; expected ${CANDIDATE_OPS_TEXT}`);
+      } else if (head && !downsamples) {
+        problems.push(`search_params.${key}[${i}]: ${name} cannot be a head op (it ignores stride and cannot downsample, spec 1.7)`);
+      }
       if (names.indexOf(name) !== i) problems.push(`search_params.${key}[${i}]: '${name}' is listed twice`);
     });
   }
@@ -75,24 +82,40 @@ export function spaceProblems(cfg: Config): string[] {
   const [c, h, w] = cfg.data.input_size;
   if (h !== w) problems.push(`data.input_size: ${h}x${w} is not square; the spaces assume square images`);
   const stemOut = convOut(h, 3, sp.net_scale.stem_stride);
-  if (stemOut !== fm[0]) problems.push(`${NS}.fm_sizes[0]: is ${fm[0]} but data.input_size ${c}x${h}x${w} with ${NS}.stem_stride ${sp.net_scale.stem_stride} gives a ${stemOut}x${stemOut} stem output`);
-  if (cfg.net_type === 'mbv2' && cfg.optim.head_dim !== chs[0]) problems.push(`optim.head_dim: is ${cfg.optim.head_dim} but must equal ${NS}.chs[0] = ${chs[0]} (the fixed mbconv_k3_t1 produces node 0)`);
-  if (cfg.net_type === 'res' && cfg.optim.init_dim !== chs[0]) problems.push(`optim.init_dim: is ${cfg.optim.init_dim} but must equal ${NS}.chs[0] = ${chs[0]} (the stem produces node 0)`);
+  if (stemOut !== fm[0]) {
+    problems.push(`${NS}.fm_sizes[0]: is ${fm[0]} but data.input_size ${c}x${h}x${w} with ${NS}.stem_stride ${sp.net_scale.stem_stride} `
+      + `gives a ${stemOut}x${stemOut} stem output`);
+  }
+  if (cfg.net_type === 'mbv2' && cfg.optim.head_dim !== chs[0]) {
+    problems.push(`optim.head_dim: is ${cfg.optim.head_dim} but must equal ${NS}.chs[0] = ${chs[0]} (the fixed mbconv_k3_t1 produces node 0)`);
+  }
+  if (cfg.net_type === 'res' && cfg.optim.init_dim !== chs[0]) {
+    problems.push(`optim.init_dim: is ${cfg.optim.init_dim} but must equal ${NS}.chs[0] = ${chs[0]} (the stem produces node 0)`);
+  }
   for (let i = 0; i + 1 < n; i++) {
     const r = fm[i] / fm[i + 1];
     if (r !== 1 && r !== 2) problems.push(`${NS}.fm_sizes[${i + 1}]: ${fm[i]}/${fm[i + 1]} = ${+r.toFixed(4)}; consecutive sizes must have ratio 1 or 2`);
   }
   for (let i = 0; i < n; i++) {   // sources are nodes 0..N-2 of the extended list, i.e. 0..n-1
-    if (stage[i] >= sp.adjoin_connect_nums.length) problems.push(`search_params.adjoin_connect_nums: has ${sp.adjoin_connect_nums.length} entries but ${NS}.stage[${i}] = ${stage[i]} indexes it (every source node's stage must)`);
+    if (stage[i] >= sp.adjoin_connect_nums.length) {
+      problems.push(`search_params.adjoin_connect_nums: has ${sp.adjoin_connect_nums.length} entries but ${NS}.stage[${i}] = ${stage[i]} `
+        + 'indexes it (every source node\'s stage must)');
+    }
   }
   if (problems.length) return problems;
 
   const g = graph(cfg);
   for (let s = 1; s <= n; s++) {
-    if (g.pred[s].length === 0) problems.push(`${NS}.stage[${s}]: node ${s} has no incoming edge (no earlier node reaches it within adjoin_connect_nums, one stage and a size ratio of 1 or 2); every node must be reachable`);
+    if (g.pred[s].length === 0) {
+      problems.push(`${NS}.stage[${s}]: node ${s} has no incoming edge (no earlier node reaches it within adjoin_connect_nums, `
+        + 'one stage and a size ratio of 1 or 2); every node must be reachable');
+    }
   }
   for (let i = 0; i < n; i++) {
-    if (g.succ[i].length === 0) problems.push(`${NS}.stage[${i}]: node ${i} has no successor (the next node is more than one stage later or has a size ratio other than 1 or 2); every node must lead on`);
+    if (g.succ[i].length === 0) {
+      problems.push(`${NS}.stage[${i}]: node ${i} has no successor (the next node is more than one stage later `
+        + 'or has a size ratio other than 1 or 2); every node must lead on');
+    }
   }
   return problems;
 }

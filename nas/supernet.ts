@@ -3,37 +3,40 @@
 // the sampled network. Mixing weights (edge probabilities and op weights) come from one flat
 // vector computed on the CPU (nas/mix_weights.ts); the supernet slices it, so in an architecture
 // step the gradient of that one vector carries every architecture gradient.
-import { BatchNorm2d, Conv2d, Linear } from '../engine/nn/layers.js';
-import { MBConv } from '../engine/nn/blocks.js';
+import { Linear } from '../engine/nn/layers.js';
 import { Module } from '../engine/nn/module.js';
 import { slice } from '../engine/ops/elementwise.js';
 import { weightedSum } from '../engine/ops/mix.js';
 import { globalAvgPool } from '../engine/ops/pool.js';
 import type { Random } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
-import { candidateModule } from './candidates.js';
-import { parseOp } from './ops.js';
-import { SharedMBConv, SharedMBConvWeights } from './shared_mbconv.js';
+import { candidateModule, convBnUnit, OpModule } from './candidates.js';
 import type { SampledOps } from './cost_chain.js';
 import type { MixLayout } from './mix_weights.js';
+import { conv1x1Layers, mbconvShape, stemLayers } from './op_layers.js';
+import { SharedMBConv, SharedMBConvWeights } from './shared_mbconv.js';
 import type { SearchSpace } from './space.js';
 
 /** The candidates of one head edge or stack layer. */
 class MixedOp extends Module {
   readonly ops: Module[];
-  constructor(names: string[], cin: number, cout: number, stride: 1 | 2, rng: Random, bn: { eps: number; momentum: number }, share: boolean) {
+  constructor(
+    names: string[], cin: number, cout: number, stride: 1 | 2, rng: Random, bn: { eps: number; momentum: number }, share: boolean,
+  ) {
     super();
     const o = { affine: false, bn };
     // With sharing, the MBConvs with expansion 1 and those with more each window one set of weights.
-    const group = (name: string) => { const op = parseOp(name); return op?.kind === 'mbconv' ? (op.t > 1 ? 'expanded' : 't1') : undefined; };
+    const group = (name: string) => { const m = mbconvShape(name); return m && (m.t > 1 ? 'expanded' : 't1'); };
     const shared = new Map<string, SharedMBConvWeights>();
     if (share) for (const g of ['t1', 'expanded']) {
-      const ops = names.filter((n) => group(n) === g).map((n) => parseOp(n) as { k: number; t: number });
-      if (ops.length > 1) shared.set(g, this.child(`shared_${g}`, new SharedMBConvWeights(cin, cout, Math.max(...ops.map((x) => x.k)), Math.max(...ops.map((x) => x.t)), rng)));
+      const ops = names.filter((n) => group(n) === g).map((n) => mbconvShape(n)!);
+      if (ops.length < 2) continue;
+      const k = Math.max(...ops.map((x) => x.k)), t = Math.max(...ops.map((x) => x.t));
+      shared.set(g, this.child(`shared_${g}`, new SharedMBConvWeights(cin, cout, k, t, rng)));
     }
-    this.ops = names.map((n, k) => {
-      const w = shared.get(group(n) ?? ''), op = parseOp(n) as { k: number; t: number };
-      return this.child(String(k), w ? new SharedMBConv(w, op.k, op.t, stride, o) : candidateModule(n, cin, cout, stride, rng, o));
+    this.ops = names.map((n, i) => {
+      const w = shared.get(group(n) ?? ''), m = mbconvShape(n);
+      return this.child(String(i), w && m ? new SharedMBConv(w, m.k, m.t, stride, o) : candidateModule(n, cin, cout, stride, rng, o));
     });
   }
   forward(): Tensor { throw new Error('a MixedOp runs through Supernet.forwardSampled'); }
@@ -45,18 +48,6 @@ class MixedOp extends Module {
   }
 }
 
-/** Conv, then BN with its activation: the stem and the last node's 1x1 branches. */
-class ConvBnAct extends Module {
-  private readonly conv: Conv2d;
-  private readonly bn: BatchNorm2d;
-  constructor(cin: number, cout: number, k: number, stride: 1 | 2, rng: Random, affine: boolean, bn: { eps: number; momentum: number }, activation: 'relu' | 'relu6') {
-    super();
-    this.conv = this.child('conv', new Conv2d(cin, cout, k, stride, rng, k === 1 ? 0 : 1));
-    this.bn = this.child('bn', new BatchNorm2d(cout, { ...bn, affine, activation }));
-  }
-  forward(x: Tensor): Tensor { return this.bn.forward(this.conv.forward(x)); }
-}
-
 export interface SupernetOptions {
   bnEps: number; bnMomentum: number;
   /** MBConv candidates of a mixed op window shared weights (nas/shared_mbconv.ts); false = original. */
@@ -64,28 +55,34 @@ export interface SupernetOptions {
 }
 
 export class Supernet extends Module {
-  private readonly stem: ConvBnAct;
-  private readonly headBlock?: MBConv;
+  private readonly stem: Module;
+  private readonly headBlock?: Module;
   /** heads[s][r]: the edge from pred[s][r] into node s; stacks[s][l]: stack layer l of node s. */
   private readonly heads: MixedOp[][] = [];
   private readonly stacks: MixedOp[][] = [];
-  private readonly lastBranches: ConvBnAct[];
+  private readonly lastBranches: Module[];
   private readonly classifier: Linear;
 
   constructor(readonly space: SearchSpace, o: SupernetOptions, rng: Random) {
     super();
     const sp = space, n = sp.numNodes, mb = sp.netType === 'mbv2';
-    // The head block's projection BN is affine (MBConv does so at expansion 1), its depthwise one
-    // is not, as in the original (spec 11). The ResNet supernet keeps the framework's default BN settings (spec 1.6).
+    // The ResNet supernet keeps the framework's default BN settings (spec 1.6).
     const bn = mb ? { eps: o.bnEps, momentum: o.bnMomentum } : { eps: 1e-5, momentum: 0.1 };
     const stride = (s: number) => s as 1 | 2;
-    this.stem = this.child('stem', new ConvBnAct(sp.inChannels, sp.initDim, 3, stride(sp.stemStride), rng, !mb, bn, mb ? 'relu6' : 'relu'));
-    if (mb) this.headBlock = this.child('head_block', new MBConv(sp.initDim, sp.headDim, 3, 1, 1, rng, { affine: false, bn }));
+    const unit = convBnUnit(rng, bn);
+    const stem = stemLayers(sp.netType, sp.inChannels, sp.initDim, stride(sp.stemStride), false);
+    this.stem = this.child('stem', new OpModule(stem, unit));
+    // The fixed mbconv_k3_t1 after the stem: its projection BN is affine (as every expansion-1
+    // MBConv's), its depthwise one is not, as in the original (spec 11 counts 32 affine values).
+    if (mb) this.headBlock = this.child('head_block', candidateModule('mbconv_k3_t1', sp.initDim, sp.headDim, 1, rng, { affine: false, bn }));
     for (let s = 1; s < n - 1; s++) {
-      this.heads[s] = sp.pred[s].map((m, r) => this.child(`block${s}.head${r}`, new MixedOp(sp.primitivesHead, sp.chs[m], sp.chs[s], stride(sp.predStride[s][r]), rng, bn, o.shareWeights)));
-      this.stacks[s] = Array.from({ length: sp.numLayers[s] }, (_, l) => this.child(`block${s}.stack${l}`, new MixedOp(sp.primitivesStack, sp.chs[s], sp.chs[s], 1, rng, bn, o.shareWeights)));
+      this.heads[s] = sp.pred[s].map((m, r) => this.child(`block${s}.head${r}`,
+        new MixedOp(sp.primitivesHead, sp.chs[m], sp.chs[s], stride(sp.predStride[s][r]), rng, bn, o.shareWeights)));
+      this.stacks[s] = Array.from({ length: sp.numLayers[s] }, (_, l) => this.child(`block${s}.stack${l}`,
+        new MixedOp(sp.primitivesStack, sp.chs[s], sp.chs[s], 1, rng, bn, o.shareWeights)));
     }
-    this.lastBranches = sp.pred[n - 1].map((m, r) => this.child(`conv1_1.${r}`, new ConvBnAct(sp.chs[m], sp.lastDim, 1, 1, rng, false, bn, 'relu6')));
+    this.lastBranches = sp.pred[n - 1].map((m, r) =>
+      this.child(`conv1_1.${r}`, new OpModule(conv1x1Layers(sp.chs[m], sp.lastDim, false), unit)));
     this.classifier = this.child('classifier', new Linear(sp.lastDim, sp.numClasses, rng));
   }
 

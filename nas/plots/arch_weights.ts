@@ -2,9 +2,10 @@
 // probability of each outgoing edge, then for every block on the derived path the op
 // distribution of its head row (the edge the path takes) and of each stack layer, as stacked
 // areas with one step per epoch.
-import { softmax } from '../arch_params.js';
+import { softmaxArray } from '../arch_params.js';
 import { chart, epochDomain, legend, textWidth, type Frame } from './axes.js';
-import { opColours, opLabel } from './ops.js';
+import { opLabel } from '../op_layers.js';
+import { opColours } from './ops.js';
 import { lastDerived, type RunData } from './run.js';
 import { DASHES, el, MUTED, PALETTE, type Plot, points, text } from './svg.js';
 
@@ -37,7 +38,7 @@ export function archWeightsPlot(run: RunData): Plot {
   })), width - 2 * PAD);
   parts.push(edgeKey.svg);
   y += 22 + edgeKey.height;
-  const probs = arch.map((a) => a.params.betas.map((b) => softmax(b, 1)));
+  const probs = arch.map((a) => a.params.betas.map((b) => softmaxArray(b, 1)));
   const sources = space.succ.slice(0, -1);
   sources.forEach((outs, m) => {
     const cx = PAD + (m % cols) * CELL_W, cy = y + Math.floor(m / cols) * CELL_H;
@@ -45,7 +46,8 @@ export function archWeightsPlot(run: RunData): Plot {
     parts.push(chart(inner(cx, cy), {
       title: `from node ${m} (${space.chs[m]} ch)`, xLabel: 'epoch', yLabel: 'probability', x: xd, y: [0, 1], xInteger: true,
       series: outs.map((s, j) => ({
-        label: `${m}→${s}`, cls: s === onPath ? 'edge-prob on-path' : 'edge-prob', strokeWidth: s === onPath ? 3.5 : 2, colour: PALETTE[j % PALETTE.length], dash: DASHES[j % DASHES.length],
+        label: `${m}→${s}`, cls: s === onPath ? 'edge-prob on-path' : 'edge-prob', strokeWidth: s === onPath ? 3.5 : 2,
+        colour: PALETTE[j % PALETTE.length], dash: DASHES[j % DASHES.length],
         pts: epochs.map((e, t) => [e, probs[t][m][j]] as [number, number]),
       })),
     }).svg);
@@ -54,16 +56,24 @@ export function archWeightsPlot(run: RunData): Plot {
 
   // Op distributions of the blocks on the derived path.
   parts.push(text(PAD, y, 'Op distribution of each block on the derived path: softmax(α)', { 'font-size': 15, 'font-weight': 'bold' }));
-  const opKey = legend(PAD, y + 22, [...colours].map(([name, colour]) => ({ label: name === 'skip_connect' ? 'skip (no layer)' : opLabel(name), colour, box: true })), width - 2 * PAD);
+  const keys = [...colours].map(([name, colour]) => ({ label: name === 'skip_connect' ? 'skip (no layer)' : opLabel(name), colour, box: true }));
+  const opKey = legend(PAD, y + 22, keys, width - 2 * PAD);
   parts.push(opKey.svg);
   y += 22 + opKey.height;
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
   // Each block starts a row; a block with more layers than columns wraps.
   rows.forEach(({ s, m }) => {
     const r = space.pred[s].indexOf(m);
-    const panels = [{ title: `node ${s} head (edge ${m}→${s})`, ops: space.primitivesHead, dist: (t: number) => softmax(arch[t].params.head[s - 1].subarray(r * kh, (r + 1) * kh), 1) }];
+    const row = (x: Float64Array, k: number, i: number) => softmaxArray(x.subarray(i * k, (i + 1) * k), 1);
+    const panels = [{
+      title: `node ${s} head (edge ${m}→${s})`, ops: space.primitivesHead,
+      dist: (t: number) => row(arch[t].params.head[s - 1], kh, r),
+    }];
     for (let l = 0; l < space.numLayers[s]; l++) {
-      panels.push({ title: `node ${s} stack layer ${l + 1}`, ops: space.primitivesStack, dist: (t: number) => softmax(arch[t].params.stack[s - 1].subarray(l * ks, (l + 1) * ks), 1) });
+      panels.push({
+        title: `node ${s} stack layer ${l + 1}`, ops: space.primitivesStack,
+        dist: (t: number) => row(arch[t].params.stack[s - 1], ks, l),
+      });
     }
     panels.forEach((p, c) => {
       const d = epochs.map((_, t) => p.dist(t));
@@ -82,7 +92,9 @@ export function archWeightsPlot(run: RunData): Plot {
 }
 
 /** One polygon per op: its share stacked on the ops before it, held for the width of each epoch. */
-function stackedSteps(epochs: number[], dist: Float64Array[], ops: string[], colours: Map<string, string>, sx: (v: number) => number, sy: (v: number) => number): string {
+function stackedSteps(
+  epochs: number[], dist: Float64Array[], ops: string[], colours: Map<string, string>, sx: (v: number) => number, sy: (v: number) => number,
+): string {
   const below = epochs.map(() => 0);
   return ops.map((op, k) => {
     const lower: [number, number][] = [], upper: [number, number][] = [];
@@ -90,6 +102,9 @@ function stackedSteps(epochs: number[], dist: Float64Array[], ops: string[], col
       for (const x of [e - 0.5, e + 0.5]) { lower.push([sx(x), sy(below[t])]); upper.push([sx(x), sy(below[t] + dist[t][k])]); }
       below[t] += dist[t][k];
     });
-    return el('polygon', { class: 'op-area', 'data-op': op, points: points([...upper, ...lower.reverse()]), fill: colours.get(op), stroke: '#ffffff', 'stroke-width': 0.5 });
+    return el('polygon', {
+      class: 'op-area', 'data-op': op, points: points([...upper, ...lower.reverse()]), fill: colours.get(op),
+      stroke: '#ffffff', 'stroke-width': 0.5,
+    });
   }).join('');
 }

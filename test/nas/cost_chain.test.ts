@@ -2,7 +2,7 @@
 // path, its gradient against central finite differences in float64, and the cost loss forms.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mapArchParams, softmax, type ArchParams } from '../../nas/arch_params.js';
+import { mapArchParams, softmaxArray, type ArchParams } from '../../nas/arch_params.js';
 import { loadConfig } from '../../nas/config.js';
 import { chainedCost, type ResolvedCosts, type SampledOps } from '../../nas/cost_chain.js';
 import { costLoss } from '../../nas/cost_loss.js';
@@ -45,7 +45,7 @@ function bruteForce(sp: SearchSpace, c: ResolvedCosts, p: ArchParams, T: number,
   let total = 0;
   const walk = (s: number, prob: number, acc: number) => {
     if (s === n - 1) { total += prob * acc; return; }
-    const ps = softmax(p.betas[s], T);
+    const ps = softmaxArray(p.betas[s], T);
     sp.succ[s].forEach((t, j) => {
       const r = sp.pred[t].indexOf(s);
       const h = t === n - 1 ? c.last[r] : expect(p.head[t - 1], r * kh, c.head[t - 1][r], sub?.head[t - 1][r]);

@@ -9,7 +9,7 @@ import { zeroArchParams } from '../../nas/arch_params.js';
 import { loadConfig } from '../../nas/config.js';
 import { chainedCost } from '../../nas/cost_chain.js';
 import {
-  buildCostTable, costsFromFile, importPositional, opsTableCost, readCostTable, resolveCosts, spaceOpDescs, writeCostTable,
+  buildCostTable, chooseCosts, costsFromFile, flopsTable, importPositional, opsTableCost, readCostTable, resolveCosts, spaceOpDescs, writeCostTable,
   POSITIONAL_META, type CostTable,
 } from '../../nas/cost_table.js';
 import { archOps, readNetConfig } from '../../nas/net_config.js';
@@ -109,6 +109,25 @@ test('keyed table resolves to any space and lists missing keys', () => {
   assert.is(scaled.head[2][1][3], 0.8 * entries[opKey({ op: 'mbconv_k5_t6', cin: 24, cout: 40, in: 56, stride: 2, batch: 8 })]);
   const ops = descs.slice(0, 7);
   assert.ok(Math.abs(opsTableCost(ops, cal).total - 0.8 * opsTableCost(ops, { ...cal, calibration: undefined }).total) < 1e-9);
+});
+
+test('one choice of costs: a given table, else the run\'s or latency_list_path for latency, counted FLOPs for flops', () => {
+  const entries: Record<string, number> = {};
+  spaceOpDescs(mbv2, 8).forEach((d, i) => { entries[opKey(d)] = 1 + (i % 7); });
+  const given = join(dir, 'given.json'), run = join(dir, 'run_table.json'), absent = join(dir, 'absent.json');
+  for (const [path, device] of [[given, 'given'], [run, 'run']]) {
+    writeCostTable(path, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device, batch: 8, entries });
+  }
+  const latency = { ...loadConfig([MBV2_CFG]).optim.sub_obj, latency_list_path: '' };
+  const flops = { ...latency, type: 'flops' as const };
+  assert.is(chooseCosts(mbv2, latency, given, run).table.device, 'given');
+  assert.is(chooseCosts(mbv2, flops, given).table.device, 'given');
+  assert.is(chooseCosts(mbv2, latency, undefined, run).table.device, 'run');
+  assert.is(chooseCosts(mbv2, { ...latency, latency_list_path: given }, undefined, absent).table.device, 'given');
+  const counted = chooseCosts(mbv2, flops, undefined, run);
+  assert.is(counted.table.kind, 'flops');
+  assert.equal(counted.costs, resolveCosts(mbv2, flopsTable(mbv2)).costs);
+  assert.throws(() => chooseCosts(mbv2, latency, undefined, absent), /a latency cost needs a table: pass --table FILE/);
 });
 
 test('builder measures only what is missing, reports progress, resumes, writes valid JSON', async () => {

@@ -33,8 +33,12 @@ test('mbv2 FLOPs table entries of spec 13', () => {
 function naive(op: string, cin: number, cout: number, h: number, s: number, affine: boolean) {
   const convs: number[][] = [], bns: number[] = [];
   const out = (hh: number, k: number, st: number) => Math.floor((hh + 2 * Math.floor(k / 2) - k) / st) + 1;
-  const m = /mbconv_k(\d)_t(\d)/.exec(op);
-  if (m) {
+  const m = /^mbconv_k(\d)_t(\d)/.exec(op), f = /^fused_mbconv_k(\d)_t(\d)/.exec(op);
+  if (f) {
+    const k = +f[1], mid = cin * +f[2], ho = out(h, k, s);
+    convs.push([k, cin, mid, 1, ho], [1, mid, cout, 1, ho]);
+    if (affine) bns.push(mid, cout);
+  } else if (m) {
     const k = +m[1], t = +m[2], mid = cin * t, ho = out(h, k, s);
     if (t > 1) { convs.push([1, cin, mid, 1, h]); if (affine) bns.push(mid); }
     convs.push([k, mid, mid, mid, ho]); if (affine) bns.push(mid);
@@ -56,12 +60,21 @@ function naive(op: string, cin: number, cout: number, h: number, s: number, affi
 test('candidate ops match a naive layer-by-layer count on random shapes', () => {
   let seed = 7;
   const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
-  const ops = ['mbconv_k3_t1', 'mbconv_k3_t3', 'mbconv_k5_t6', 'mbconv_k7_t3', 'basic_block', 'skip_connect'];
+  const ops = ['mbconv_k3_t1', 'mbconv_k3_t3', 'mbconv_k5_t6', 'mbconv_k7_t3', 'fused_mbconv_k3_t4', 'fused_mbconv_k5_t3', 'basic_block', 'skip_connect'];
   for (let i = 0; i < 300; i++) {
     const op = ops[rand(ops.length)], cin = 1 + rand(200), cout = rand(2) ? cin : 1 + rand(200), h = 1 + rand(60), s = 1 + rand(2), affine = rand(2) === 1;
     const stride = op === 'skip_connect' ? 1 : s;
     assert.equal(opCounts({ op, cin, cout, in: h, stride }, affine), naive(op, cin, cout, h, stride, affine), `${op} ${cin} ${cout} ${h} ${stride} ${affine}`);
   }
+});
+
+test('fused MBConv (not in the original) in a space\'s PRIMITIVES: its FLOPs table entries, by hand', () => {
+  const sp = buildSpace(loadConfig([MBV2_CFG], ['search_params.PRIMITIVES_head=[mbconv_k3_t3, fused_mbconv_k3_t4]']));
+  const t = flopsTable(sp);
+  // 16->24 at stride 2 from 112: 3x3 16->64 at 56^2, then 1x1 64->24
+  assert.is(t.entries[opKey({ op: 'fused_mbconv_k3_t4', cin: 16, cout: 24, in: 112, stride: 2, batch: 1 })] * 1e6, (9 * 16 * 64 + 64 * 24) * 56 * 56);
+  assert.is(Object.keys(t.entries).filter((k) => k.startsWith('fused_mbconv_k3_t4|')).length, spaceOpDescs(sp, 1).filter((d) => d.op === 'fused_mbconv_k3_t4').length);
+  assert.ok(spaceOpDescs(sp, 1).some((d) => d.op === 'fused_mbconv_k3_t4' && d.stride === 1));
 });
 
 test('resnet space FLOPs: head basic_block and the stem', () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { mapArchParams, softmax, zeroArchParams, type ArchParams } from '../../nas/arch_params.js';
+import { mapArchParams, softmaxArray, zeroArchParams, type ArchParams } from '../../nas/arch_params.js';
 import { archShapeOf, summarizeArch } from '../../nas/arch_summary.js';
 import { loadConfig, type Config } from '../../nas/config.js';
 import { opsTableCost, resolveCosts, spaceOpDescs, TABLE_FORMAT, type CostTable } from '../../nas/cost_table.js';
@@ -53,7 +53,7 @@ function bestPath(sp: SearchSpace, betas: Float64Array[]): number[] {
   let best: number[] = [], bestP = -1;
   const walk = (s: number, prob: number, path: number[]) => {
     if (s === sp.numNodes - 1) { if (prob > bestP) { bestP = prob; best = path; } return; }
-    const ps = softmax(betas[s], 1);
+    const ps = softmaxArray(betas[s], 1);
     sp.succ[s].forEach((t, j) => walk(t, prob * ps[j], [...path, t]));
   };
   walk(0, 1, [0]);
@@ -105,10 +105,10 @@ function randomTable(sp: SearchSpace): CostTable {
 function everyArch(sp: SearchSpace, p: ArchParams): { net: NetConfig; logp: number }[] {
   const out: { net: NetConfig; logp: number }[] = [];
   const kh = sp.primitivesHead.length, ks = sp.primitivesStack.length, n = sp.numNodes;
-  const lsm = (x: Float64Array, from: number, k: number) => Array.from(softmax(x.subarray(from, from + k), 1), Math.log);
+  const lsm = (x: Float64Array, from: number, k: number) => Array.from(softmaxArray(x.subarray(from, from + k), 1), Math.log);
   const walk = (m: number, logp: number, net: NetConfig) => {
     sp.succ[m].forEach((s, j) => {
-      const edge = logp + Math.log(softmax(p.betas[m], 1)[j]);
+      const edge = logp + Math.log(softmaxArray(p.betas[m], 1)[j]);
       if (s === n - 1) { out.push({ net: { ...net, conv1_1: [sp.chs[m], sp.lastDim] }, logp: edge }); return; }
       const r = sp.pred[s].indexOf(m);
       lsm(p.head[s - 1], r * kh, kh).forEach((lh, h) => {

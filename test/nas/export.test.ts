@@ -1,5 +1,5 @@
 // Export with batch norm folded: FoldedNet on folded weights gives the unfolded eval-mode logits
-// (random weights and BN statistics) for MBConv and BasicBlock/Skip architectures; end to end, an
+// (random weights and BN statistics) for MBConv, fused MBConv and BasicBlock/Skip architectures; end to end, an
 // exported run validates to the same accuracy, and the README's program runs it through the
 // package's own name.
 import { test } from 'uvu';
@@ -23,6 +23,10 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const MBV2 = { net_type: 'mbv2', net_config: [[[8, 8], 'mbconv_k3_t1', [], 0, 1], [[8, 16], 'mbconv_k5_t6', ['mbconv_k3_t3', 'mbconv_k7_t6'], 2, 2], [[16, 24], 'mbconv_k3_t3', [], 0, 1], [[24, 40], 'conv1_1']] };
 const RES = { net_type: 'res', net_config: [[[32, 32], 'basic_block', ['basic_block'], 1, 1], [[32, 48], 'basic_block', [], 0, 2], [[48, 64], 'skip_connect', [], 0, 1]] };
+
+// The fused MBConv (not in the original), downsampling at the head and with a residual in the stack.
+const FUSED = { net_type: 'mbv2', net_config: [[[8, 8], 'mbconv_k3_t1', [], 0, 1], [[8, 16], 'fused_mbconv_k3_t4', ['fused_mbconv_k5_t3'], 1, 2],
+  [[16, 24], 'fused_mbconv_k3_t3', [], 0, 1], [[24, 40], 'conv1_1']] };
 
 async function foldedMatches(netJson: object, what: string) {
   await engine();
@@ -61,6 +65,7 @@ async function foldedMatches(netJson: object, what: string) {
 
 test('folded MBConv (mbv2) logits equal the unfolded eval-mode logits', () => foldedMatches(MBV2, 'mbv2'));
 test('folded BasicBlock and Skip (res) logits equal the unfolded eval-mode logits', () => foldedMatches(RES, 'res'));
+test('folded fused MBConv logits equal the unfolded eval-mode logits', () => foldedMatches(FUSED, 'fused'));
 
 test('an exported run validates to the same accuracy, and the README program runs it', async () => {
   const data = join(dir, 'fmnist'), net = join(dir, 'net.json'), run = join(dir, 'run'), out = join(dir, 'model');

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../../engine/random.js';
-import { mapArchParams, softmax, type ArchParams } from '../../nas/arch_params.js';
+import { mapArchParams, softmaxArray, type ArchParams } from '../../nas/arch_params.js';
 import { ArchAdam } from '../../nas/arch_adam.js';
 import { loadConfig } from '../../nas/config.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
@@ -17,7 +17,7 @@ const rng = new Random(5);
 const randomParams = (scale = 1): ArchParams => mapArchParams(mbv2, (_k, _i, n) => Float64Array.from({ length: n }, () => rng.normal() * scale));
 
 test('prob sampling of 2 of 6 without replacement matches the exact inclusion probabilities', () => {
-  const row = [0.5, -1, 2, 0, 1, -0.5], p = softmax(row, 1);
+  const row = [0.5, -1, 2, 0, 1, -0.5], p = softmaxArray(row, 1);
   // P(i in a draw of 2) = p_i + sum_{j != i} p_j p_i / (1 - p_j)
   const exact = Array.from(p, (pi, i) => pi + Array.from(p).reduce((a, pj, j) => (j === i ? a : a + (pj * pi) / (1 - pj)), 0));
   const counts = new Array(6).fill(0), draws = 40000;

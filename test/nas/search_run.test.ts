@@ -134,4 +134,22 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   assert.is(JSON.parse(none.stdout).table_cost, derived[1].viterbi_cost ?? derived[1].table_cost);
 });
 
+test('a space with the fused MBConv (not in the original) gets a latency table and searches with it', async () => {
+  const prims = ['search_params.PRIMITIVES_head=[fused_mbconv_k3_t4]', 'search_params.PRIMITIVES_stack=[fused_mbconv_k3_t3, skip_connect]']
+    .flatMap((s) => ['--set', s]);
+  const lut = join(dir, 'fused_lut.json'), out = join(dir, 'fused');
+  ok(await runCli(['lut', 'build', '--config', QUICK_CFG, ...tiny, ...prims, '--out', lut, '--batch', '32', '--runs', '1', '--warmup', '0',
+    '--calibrate', '0']), 'lut build');
+  const entries = Object.entries(readCostTable(lut).entries);
+  for (const op of ['fused_mbconv_k3_t4', 'fused_mbconv_k3_t3']) {
+    const mine = entries.filter(([k]) => k.startsWith(`${op}|`));
+    assert.ok(mine.length > 0 && mine.every(([, v]) => v > 0), `${op}: ${mine.length} entries, all timed`);
+  }
+  const r = await runCli(['search', '--config', QUICK_CFG, '--data', data, '--table', lut, '--out', out, ...tiny, ...prims]);
+  ok(r, 'search');
+  // after the fixed mbconv_k3_t1, every head is the fused op: the only head candidate
+  assert.match(r.stdout, /Derived arch: \[\[8, 8\], 'mbconv_k3_t1', \[\], 0, 1\]\|\[\[8, \d+\], 'fused_mbconv_k3_t4'/);
+  assert.match(r.stdout, /params \d\.\d+ M, multiply-adds \d+\.\d+ M, latency \d+\.\d+ ms/);
+});
+
 test.run();

@@ -90,7 +90,7 @@ rule('num_layers length', ['search_params.net_scale.num_layers=[0,3,3]'],
 rule('stage length', ['search_params.net_scale.stage=[0,1,2,2,2,3,3,3,4,4,4,5,5,5,6,6,6]'],
   'search_params.net_scale.stage: has 17 entries; must have len(chs)+1 = 18 (one extra for the appended last_dim node)');
 rule('known op names', ['search_params.PRIMITIVES_stack=[mbconv_k3_t3, sep_conv_3x3]'],
-  "search_params.PRIMITIVES_stack[1]: unknown op 'sep_conv_3x3'; expected mbconv_k{3,5,7}_t{1,3,6}, basic_block or skip_connect");
+  "search_params.PRIMITIVES_stack[1]: unknown op 'sep_conv_3x3'; expected mbconv_k{3,5,7}_t{1,3,6}, fused_mbconv_k{3,5}_t{3,4}, basic_block or skip_connect");
 rule('no skip_connect among head ops', ['search_params.PRIMITIVES_head=[mbconv_k3_t3, skip_connect]'],
   'search_params.PRIMITIVES_head[1]: skip_connect cannot be a head op (it ignores stride and cannot downsample, spec 1.7)');
 rule('no op listed twice', ['search_params.PRIMITIVES_head=[mbconv_k3_t3, mbconv_k3_t3]'],
