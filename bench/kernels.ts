@@ -17,7 +17,6 @@ import { Random } from '../engine/random.js';
 import { timeRuns } from '../engine/timing.js';
 import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
-import '../engine/autograd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const W = JSON.parse(readFileSync(join(here, '../../bench/workloads.json'), 'utf8'));
@@ -128,7 +127,7 @@ export async function benchKernels(opts: KernelBenchOptions = {}): Promise<Kerne
     const n = W.W5_net;
     const net = smallNet(n, rng);
     const x = rand([n.batch, n.input[1], n.input[2], n.input[0]]);
-    const labels = Tensor.fromArray(Array.from({ length: n.batch }, () => rng.int(n.num_classes)), [n.batch]);
+    const labels = Array.from({ length: n.batch }, () => rng.int(n.num_classes));
     const opt = new SGD(net.parameters(), { lr: n.optimizer.lr, momentum: n.optimizer.momentum });
     net.train();
     await add('W5_sgd_step', `W5 net SGD step (batch ${n.batch})`, async () => {
@@ -144,7 +143,7 @@ export async function benchKernels(opts: KernelBenchOptions = {}): Promise<Kerne
     }, { images: n.batch });
     net.eval();
     await add('W5_fwd_eval', `W5 net fwd (eval, batch ${n.batch})`, noGradStep(() => net.forward(x)), { images: n.batch });
-    net.dispose(); x.dispose(); labels.dispose();
+    net.dispose(); x.dispose();
   }
   return results;
 }

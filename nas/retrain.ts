@@ -11,7 +11,6 @@ import { crossEntropy } from '../engine/ops/loss.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
 import { tidyAsync } from '../engine/tensor.js';
-import '../engine/autograd.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { writeCostTable, type CostTable } from './cost_table.js';

@@ -1,7 +1,9 @@
-// General 2-D convolution (no bias) of NHWC inputs with HWIO weights, and the geometry and
-// partial-sum reduction shared with the depthwise convolution.
+// General 2-D convolution (no bias) of NHWC inputs with HWIO weights, and the geometry shared
+// with the depthwise convolution. Kernels: kernels/conv.wgsl.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, sizeOf, Tensor, type Shape } from '../tensor.js';
+import { record, Tensor, type Shape } from '../tensor.js';
+import { sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 export interface ConvOptions { stride: 1 | 2; padding: number }
@@ -24,35 +26,12 @@ export function weightGradChunks(perChunk: number, rows: number): number {
   return Math.max(1, Math.min(rows, 65535, Math.ceil(runtime().tuning.weightGradSplit.workgroups / perChunk)));
 }
 
-/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`, and disposes `parts`. */
-export function sumPartials(parts: Tensor, shape: Shape): Tensor {
-  const len = sizeOf(shape);
-  const out = Tensor.empty(shape);
-  const WG = runtime().tuning.conv2d.WG;
-  runtime().run('conv2d', 'sum_partials', { a: parts.buffer, out: out.buffer }, params({ len, parts: parts.size / len }), grid(len, WG), { WG });
-  parts.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
-  return out;
-}
-
-type Params = Record<string, number>;
-const FIELDS = ['n', 'hi', 'wi', 'ca', 'ho', 'wo', 'co', 'kh', 'kw', 'stride', 'up', 'pad_h', 'pad_w',
-  'pixels_per_chunk', 'len', 'parts'];
-
-/** conv2d.wgsl's Params with every field an entry point does not use set to 0. */
-function params(given: Params): Params {
-  return Object.fromEntries(FIELDS.map((f) => [f, given[f] ?? 0]));
-}
-
 /** Entry point: the vec4 variant when the output channel count is a multiple of 4. */
 const entry = (name: string, co: number) => `${name}${co % 4 === 0 ? 4 : 1}`;
 
-function bindings(a: Tensor, w: Tensor, out: Tensor) {
-  return { a: a.buffer, a4: a.buffer, w: w.buffer, w4: w.buffer, out: out.buffer, out4: out.buffer };
-}
-
 interface Geometry { stride: number; up: number; padH: number; padW: number }
 
-/** The convolution of `a` (on its virtual input, see conv2d.wgsl) with w [KH, KW, Ca, Co], of shape `shape`. */
+/** The convolution of `a` (on its virtual input, see conv.wgsl) with w [KH, KW, Ca, Co], of shape `shape`. */
 function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
   const rt = runtime();
   const { TP, TC, WG } = rt.tuning.conv2d;
@@ -63,8 +42,8 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
   const pixels = n * g.up * g.up * Math.ceil(ho / g.up) * Math.ceil(wo / g.up);
   const groups = Math.ceil(pixels / (TP * WG));
   const x = Math.min(groups, 65535);
-  rt.run('conv2d', entry('conv', co), bindings(a, w, out),
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW }),
+  dispatch('conv', entry('conv', co), { a, w, out },
+    { n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW },
     [x, Math.ceil(co / TC), Math.ceil(groups / x)], { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return out;
 }
@@ -74,7 +53,7 @@ function transposeTaps(w: Tensor): Tensor {
   const [kh, kw, cin, cout] = w.shape;
   const out = Tensor.empty([kh, kw, cout, cin]);
   const WG = runtime().tuning.conv2d.WG;
-  runtime().run('conv2d', 'transpose_taps', { w: w.buffer, out: out.buffer }, params({ kh, kw, ca: cin, co: cout, len: w.size }), grid(w.size, WG), { WG });
+  dispatch('conv', 'transpose_taps', { w, out }, { kh, kw, ca: cin, co: cout, len: w.size }, w.size, { WG });
   return out;
 }
 
@@ -116,8 +95,8 @@ function conv2dWeightGrad(x: Tensor, g: Tensor, shape: Shape, { stride, padding 
   const perChunk = Math.ceil(pixels / chunks);
   const parts = Math.ceil(pixels / perChunk);
   const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
-  rt.run('conv2d', entry('weight_grad', co), bindings(x, g, partial),
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk }),
+  dispatch('conv', entry('weight_grad', co), { a: x, w: g, out: partial },
+    { n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk },
     [rowGroups, coGroups, parts], { TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return parts === 1 ? partial : sumPartials(partial, shape);
 }

@@ -1,7 +1,9 @@
 // Depthwise KxK convolution (no bias) of NHWC inputs with [K, K, C] weights.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor, type Shape } from '../tensor.js';
-import { convOutputSize, sumPartials, weightGradChunks, type ConvOptions } from './conv.js';
+import { convOutputSize, weightGradChunks, type ConvOptions } from './conv.js';
+import { sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 const MAX_K = 7;   // depthwise.wgsl's register arrays
@@ -14,10 +16,6 @@ function overrides(k: number, s: number, u: number): Record<string, number> {
 /** Entry point: the vec4 variant when every pixel's channels start on a 16-byte boundary. */
 const entry = (name: string, c: number) => `${name}${c % 4 === 0 ? 4 : 1}`;
 
-function bindings(a: Tensor, b: Tensor, out: Tensor) {
-  return { x: a.buffer, x4: a.buffer, w: b.buffer, w4: b.buffer, out: out.buffer, out4: out.buffer };
-}
-
 /** The depthwise convolution of `a` (on its virtual input, see depthwise.wgsl) with `w`, of shape `shape`. */
 function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad: number, flip: boolean): Tensor {
   const out = Tensor.empty(shape);
@@ -26,8 +24,7 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad:
   const o = overrides(w.shape[0], s, u);
   const groups = Math.ceil(n * Math.ceil(ho / o.TH) * Math.ceil(wo / o.TW) / o.WG_P);
   const x = Math.min(groups, 65535);
-  runtime().run('depthwise', entry('conv', c), bindings(a, w, out),
-    { n, hi, wi, c, ho, wo, pad, flip: flip ? 1 : 0, rows_per_chunk: 0, chunks: 0 },
+  dispatch('depthwise', entry('conv', c), { x: a, w, out }, { n, hi, wi, c, ho, wo, pad, flip: flip ? 1 : 0 },
     [x, Math.ceil(c / 4 / o.WG_C), Math.ceil(groups / x)], o);
   return out;
 }
@@ -62,8 +59,8 @@ function weightGrad(x: Tensor, g: Tensor, k: number, { stride, padding }: ConvOp
   const parts = Math.ceil(rows / perChunk);
   const shape = [k, k, c];
   const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
-  runtime().run('depthwise', entry('weight_grad', c), bindings(x, g, partial),
-    { n, hi, wi, c, ho, wo, pad: padding, flip: 0, rows_per_chunk: perChunk, chunks: parts },
+  dispatch('depthwise', entry('weight_grad', c), { x, w: g, out: partial },
+    { n, hi, wi, c, ho, wo, pad: padding, rows_per_chunk: perChunk, chunks: parts },
     [Math.ceil(parts / o.WG_P), Math.ceil(c / 4 / o.WG_C), Math.ceil(k / o.KR)], o);
   return parts === 1 ? partial : sumPartials(partial, shape);
 }

@@ -1,20 +1,13 @@
 // Elementwise ops: sums and products of same-shape tensors, scaling, ReLU and ReLU6.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, sizeOf, Tensor, type Shape } from '../tensor.js';
+import { record, sizeOf, Tensor, type Shape } from '../tensor.js';
 import { sameShape } from './shape.js';
 
-function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0, n = out.size, offset = 0): Tensor {
-  runtime().run('elementwise', entry, { a: a.buffer, b: (b ?? a).buffer, out: out.buffer }, { n, alpha, beta, offset },
-    grid(n), runtime().tuning.elementwise);
-  return out;
-}
-
-/** An op over whole same-size tensors: its vec4 entry when the size allows. */
+/** An op over whole same-size tensors (b only where the entry reads it): its vec4 entry when the size allows. */
 function map(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0): Tensor {
-  if (out.size % 4) return launch(entry, out, a, b, alpha, beta);
-  const n = out.size / 4;
-  runtime().run('elementwise', `${entry}4`, { a4: a.buffer, b4: (b ?? a).buffer, out4: out.buffer }, { n, alpha, beta, offset: 0 },
-    grid(n), runtime().tuning.elementwise);
+  const v4 = out.size % 4 === 0, n = v4 ? out.size / 4 : out.size;
+  dispatch('elementwise', v4 ? `${entry}4` : entry, b ? { out, a, b } : { out, a }, { n, alpha, beta }, n, runtime().tuning.elementwise);
   return out;
 }
 
@@ -65,6 +58,10 @@ export function relu6(x: Tensor): Tensor { return clampOp('relu6', x, 0, 6); }
 export function slice(x: Tensor, start: number, shape: Shape): Tensor {
   const n = sizeOf(shape);
   if (start < 0 || start + n > x.size) throw new RangeError(`slice: [${start}, ${start + n}) is outside a tensor of ${x.size} elements`);
-  const out = launch('slice_fwd', Tensor.empty(shape), x, null, 0, 0, n, start);
-  return record(out, 'slice', [x], (g) => [launch('slice_bwd', Tensor.zeros(x.shape), g, null, 0, 0, n, start)]);
+  const part = (entry: string, out: Tensor, a: Tensor) => {
+    dispatch('elementwise', entry, { out, a }, { n, offset: start }, n, runtime().tuning.elementwise);
+    return out;
+  };
+  const out = part('slice_fwd', Tensor.empty(shape), x);
+  return record(out, 'slice', [x], (g) => [part('slice_bwd', Tensor.zeros(x.shape), g)]);
 }

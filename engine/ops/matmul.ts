@@ -1,7 +1,9 @@
 // Matrix products and what is built on them: linear layers, 1x1 convolutions, bias add, and
 // the column sums that bias gradients and split-K products need.
+import { dispatch, grid } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { record, Tensor } from '../tensor.js';
+import { columnSums } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 const MAX_GROUPS = 65535;
@@ -57,8 +59,7 @@ export function addBias(x: Tensor, bias: Tensor): Tensor {
   const out = Tensor.empty(x.shape);
   const rt = runtime();
   const { WG } = rt.tuning.elementwise;
-  rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
-    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WG), { WGN: WG });
+  dispatch('matmul', 'add_bias', { a: x, b: bias, c: out }, { M: rows, N: C }, grid(x.size, WG), { WGN: WG });
   return record(out, 'addBias', [x, bias], (g) => [
     x.requiresGrad ? g : null,
     bias.requiresGrad ? sumColumns(g.reshape([rows, C])) : null,
@@ -71,21 +72,6 @@ export function sumColumns(x: Tensor): Tensor {
   const [rows, cols] = x.shape;
   const out = columnSums(x, rows, cols);
   return record(out, 'sumColumns', [x], (g) => [addBias(Tensor.zeros(x.shape), g)]);
-}
-
-/** [rows, cols] -> [cols] in passes of chunk sums, none of them differentiable. */
-function columnSums(x: Tensor, rows: number, cols: number): Tensor {
-  const rt = runtime();
-  const { WG, rows: chunkRows } = rt.tuning.sumColumns;
-  const chunk = Math.max(chunkRows, Math.ceil(rows / MAX_GROUPS));
-  const chunks = Math.max(1, Math.ceil(rows / chunk));
-  const out = Tensor.empty(chunks === 1 ? [cols] : [chunks, cols]);
-  const [gx, gz] = grid(cols, WG);
-  rt.run('reduce', 'sum_columns', { x: x.buffer, out: out.buffer }, { rows, cols, chunk }, [gx, chunks, gz], { WG });
-  if (chunks === 1) return out;
-  const sums = columnSums(out, chunks, cols);
-  out.dispose();
-  return sums;
 }
 
 /**
@@ -128,10 +114,10 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   // vec4 accesses wherever whole vec4s line up: rows of C, rows of B, columns of A (see matmul.wgsl).
   const store4 = N % 4 === 0 && TN % 4 === 0;
   const A4 = Number(M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
-  const buffers = { a: a.buffer, a4: a.buffer, b: b.buffer, b4: b.buffer, [store4 ? 'c4' : 'c']: c.buffer };
+  const tensors = { a, b, c };
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
-    rt.run('matmul', store4 ? 'matmul_store4' : 'matmul', buffers, { ...params, m0: g0 * TM * WGM },
+    dispatch('matmul', store4 ? 'matmul_store4' : 'matmul', tensors, { ...params, m0: g0 * TM * WGM },
       [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
   }
   if (splits === 1) return c;

@@ -1,6 +1,7 @@
 // General 2-D convolution of channels-last tensors as an implicit matrix product: the forward
 // pass, the gradient to the input (the same kernel on the transposed problem), per-chunk partial
-// sums of the gradient to the weights, and the passes that prepare and finish those.
+// sums of the gradient to the weights (added up by sum_partials in reduce.wgsl), and the pass
+// that mirrors the taps for the input gradient.
 //
 // An invocation owns TP output pixels x TC output channels. The output-channel block comes from
 // workgroup_id.y and the lanes walk pixels, so on lavapipe every weight load has one address for
@@ -26,7 +27,7 @@ struct Params {
   up: u32,      // the virtual input has up - 1 zeros between real pixels (transposed: up = stride)
   pad_h: i32, pad_w: i32,              // padding of the virtual input
   pixels_per_chunk: u32,               // weight gradient: output pixels per partial sum (one per workgroup_id.z)
-  len: u32, parts: u32,                // sum_partials: out[len] = sum of `parts` slices
+  len: u32,                            // transpose_taps: weights
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -225,14 +226,4 @@ fn weight_grad4(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 fn weight_grad1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = weight_grad_taps(wg, lid, false);
   for (var j = 0u; j < 4u; j++) { if (r.ok && r.ci + j < p.ca) { store_row1(r.o + j * p.co, r.co, r.acc[j]); } }
-}
-
-// out[i] = sum over k < parts of a[k * len + i]: the second pass of the weight gradients.
-@compute @workgroup_size(WG)
-fn sum_partials(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
-  if (i >= p.len) { return; }
-  var s = 0.0;
-  for (var k = 0u; k < p.parts; k++) { s += a[k * p.len + i]; }
-  out[i] = s;
 }
