@@ -14,7 +14,7 @@ import { tidyAsync } from '../engine/tensor.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
-import { derivedFor } from './derived.js';
+import { derivedFor, type DerivedNet } from './derived.js';
 import { writeFileAtomic } from './io.js';
 import { addToMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, type NetConfig } from './net_config.js';
@@ -52,6 +52,20 @@ interface RetrainState {
 }
 
 export interface RetrainResult { epochs: number; best: RetrainState['best']; interrupted: boolean }
+
+/** One training step of the retrain loop on batch `b`: its loss and top-k hits. */
+export async function retrainStep(model: DerivedNet, sgd: SGD, b: Batch, labelSmoothing: number, classes: number) {
+  const r = await tidyAsync(async () => {
+    const { x, y } = upload(b);
+    const logits = model.forward(x);
+    const loss = crossEntropy(logits, y, { labelSmoothing });
+    loss.backward();
+    sgd.step();
+    return { loss: await loss.item(), logits: await logits.toArray() };
+  });
+  sgd.zeroGrad();
+  return { loss: r.loss, acc: topk(r.logits, b.y, classes) };
+}
 
 export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
   const { cfg, net, reporter } = o;
@@ -96,16 +110,7 @@ export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
 
   const step = async (b: Batch) => {
     sgd.lr = schedule.lr(st.schedulerStep++);
-    const r = await tidyAsync(async () => {
-      const { x, y } = upload(b);
-      const logits = model.forward(x);
-      const loss = crossEntropy(logits, y, { labelSmoothing });
-      loss.backward();
-      sgd.step();
-      return { loss: await loss.item(), logits: await logits.toArray() };
-    });
-    sgd.zeroGrad();
-    return { loss: r.loss, acc: topk(r.logits, b.y, classes) };
+    return retrainStep(model, sgd, b, labelSmoothing, classes);
   };
 
   const stop = new StopSignal(reporter);
