@@ -19,8 +19,8 @@ export function grid(n: number, perGroup: number): [number, number] {
  * Records one dispatch of kernels/<family>.wgsl's `entry` over `invocations` (a count laid out
  * by `grid` in workgroups of `overrides.WG`, or explicit workgroup counts).
  */
-export function dispatch(family: string, entry: string, tensors: Record<string, Tensor>, params: Record<string, ParamValue>,
-                         invocations: number | Workgroups, overrides: Overrides = {}): void {
+export function dispatch(family: string, entry: string, tensors: Record<string, Tensor>,
+                         params: Record<string, ParamValue>, invocations: number | Workgroups, overrides: Overrides = {}): void {
   const rt = runtime();
   rt.device.assertAlive();
   const kernel = rt.kernels.get(family, entry, overrides);
@@ -28,7 +28,8 @@ export function dispatch(family: string, entry: string, tensors: Record<string, 
   const used = new Set<string>();
   for (const b of kernel.bindings) {
     if (b.type === 'uniform') continue;
-    const name = b.name in tensors ? b.name : b.name.endsWith('4') && b.name.slice(0, -1) in tensors ? b.name.slice(0, -1) : null;
+    const scalar = b.name.endsWith('4') ? b.name.slice(0, -1) : null;   // a vec4 view of the tensor `scalar`
+    const name = b.name in tensors ? b.name : scalar !== null && scalar in tensors ? scalar : null;
     if (!name) throw new Error(`${kernel.label}: no tensor given for '${b.name}'`);
     buffers[b.name] = tensors[name].buffer;
     used.add(name);

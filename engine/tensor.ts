@@ -175,8 +175,9 @@ function fill(t: Tensor, value: number): void {
 /** out = alpha a + beta b over same-size tensors (out may be a: accumulation), vec4 where the size allows. */
 function axpby(out: Tensor, a: Tensor, b: Tensor, alpha: number, beta: number): void {
   const v4 = out.size % 4 === 0, n = v4 ? out.size / 4 : out.size;
-  if (out === a) dispatch('elementwise', v4 ? 'accumulate4' : 'accumulate', { out, a: b }, { n, alpha: beta }, n, runtime().tuning.elementwise);
-  else dispatch('elementwise', v4 ? 'axpby4' : 'axpby', { out, a, b }, { n, alpha, beta }, n, runtime().tuning.elementwise);
+  const tuning = runtime().tuning.elementwise;
+  if (out === a) dispatch('elementwise', v4 ? 'accumulate4' : 'accumulate', { out, a: b }, { n, alpha: beta }, n, tuning);
+  else dispatch('elementwise', v4 ? 'axpby4' : 'axpby', { out, a, b }, { n, alpha, beta }, n, tuning);
 }
 
 // ---- scopes --------------------------------------------------------------------------------
@@ -324,7 +325,11 @@ function backpropagate(root: Tensor, seed?: Tensor): void {
         if (!prev) { pending.set(input, gi); hold(gi, 1); return; }
         hold(prev, -1);
         // In place only into a gradient nothing else holds or views, and that this op does not hand on.
-        if (prev !== gi && own(prev) && !inputGrads.includes(prev)) { axpby(prev, prev, gi, 1, 1); hold(prev, 1); return; }
+        if (prev !== gi && own(prev) && !inputGrads.includes(prev)) {
+          axpby(prev, prev, gi, 1, 1);
+          hold(prev, 1);
+          return;
+        }
         const sum = Tensor.empty(prev.shape, 'gradient');
         axpby(sum, prev, gi, 1, 1);
         pending.set(input, sum); hold(sum, 1);

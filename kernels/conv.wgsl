@@ -28,6 +28,7 @@ struct Params {
   pad_h: i32, pad_w: i32,              // padding of the virtual input
   pixels_per_chunk: u32,               // weight gradient: output pixels per partial sum (one per workgroup_id.z)
   len: u32,                            // transpose_taps: weights
+  act_lo: f32, act_hi: f32,            // conv_bias: the output clamp
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,6 +38,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
 
 alias Row = array<vec4f, MAX_TC / 4u>;
 
@@ -69,6 +71,19 @@ fn store_row4(i: u32, co: u32, r: Row) {
 
 fn store_row1(i: u32, co: u32, r: Row) {
   for (var j = 0u; j < TC; j++) { if (co + j < p.co) { out[i + j] = r[j / 4u][j % 4u]; } }
+}
+
+// The bias of output channels co..co+TC-1 (0 past co: never stored), loaded once per invocation.
+fn bias_row(co: u32) -> Row {
+  var o = Row();
+  for (var j = 0u; j < TC; j++) { if (co + j < p.co) { o[j / 4u][j % 4u] = bias[co + j]; } }
+  return o;
+}
+
+fn biased(r: Row, bias: Row) -> Row {
+  var o = Row();
+  for (var q = 0u; q < TC / 4u; q++) { o[q] = clamp(r[q] + bias[q], vec4f(p.act_lo), vec4f(p.act_hi)); }
+  return o;
 }
 
 // Real input index of virtual coordinate v, or -1 where v falls on padding or an inserted zero.
@@ -161,6 +176,20 @@ fn conv4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 fn conv1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let b = conv_block(wg, nwg, lid, false);
   for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, b.acc[t]); } }
+}
+
+@compute @workgroup_size(WG)
+fn conv_bias4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  let bb = bias_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row4(u32(o), b.co, biased(b.acc[t], bb)); } }
+}
+
+@compute @workgroup_size(WG)
+fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  let bb = bias_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, biased(b.acc[t], bb)); } }
 }
 
 // out[tap, co, ci] = w[kh * kw - 1 - tap, ci, co] with ca = ci count, co = co count: the weights

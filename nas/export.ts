@@ -3,14 +3,13 @@
 // conv's weights scale by s per output channel and gain a bias beta - s mean), written as
 // DIR/model.safetensors with DIR/net_config.json (`folded: true`, the input shape, classes, mean
 // and std). FoldedNet is the inference network that runs such a file: conv + bias + activation
-// where DerivedNet runs conv, BN and a fused activation.
+// in one kernel where DerivedNet runs conv, BN and a fused activation.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTensors, writeSafetensors, type HostTensor } from '../engine/checkpoint.js';
 import { Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
 import { Module, Sequential } from '../engine/nn/module.js';
-import { add, relu, relu6 } from '../engine/ops/elementwise.js';
-import { addBias } from '../engine/ops/matmul.js';
+import { add, relu } from '../engine/ops/elementwise.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { defaultConfig, type Config } from './config.js';
@@ -38,20 +37,19 @@ export interface FoldedMeta {
 }
 
 type Act = 'relu' | 'relu6' | undefined;
-const activate = (y: Tensor, act: Act) => (act === 'relu' ? relu(y) : act === 'relu6' ? relu6(y) : y);
 const UNUSED = new Random(0);   // initial weights are overwritten by the folded ones
 
-/** A convolution with its batch norm folded in: conv, per-channel bias, the BN's activation. */
+/** A convolution with its batch norm folded in: conv, per-channel bias, the BN's activation, in one kernel. */
 class FoldedConv extends Conv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.cout]));
   constructor(cin: number, cout: number, k: number, stride: 1 | 2, readonly act: Act, padding = Math.floor(k / 2)) { super(cin, cout, k, stride, UNUSED, padding); }
-  override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
+  override forward(x: Tensor): Tensor { return this.apply(x, { bias: this.bias, activation: this.act }); }
 }
 
 class FoldedDepthwise extends DepthwiseConv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.channels]));
   constructor(c: number, k: number, stride: 1 | 2, readonly act: Act) { super(c, k, stride, UNUSED); }
-  override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
+  override forward(x: Tensor): Tensor { return this.apply(x, { bias: this.bias, activation: this.act }); }
 }
 
 /** Sub-module name -> the name of its batch norm in the engine block (MBConv, BasicBlock, Skip). */

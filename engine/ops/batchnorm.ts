@@ -6,6 +6,7 @@
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor } from '../tensor.js';
+import { clampRange, type Activation } from './elementwise.js';
 import { fmt } from './shape.js';
 
 export interface BatchNormState {
@@ -17,11 +18,9 @@ export interface BatchNormState {
   momentum: number;
   eps: number;
   /** Fused activation applied to the normalised output. */
-  activation?: 'relu' | 'relu6';
+  activation?: Activation;
 }
 
-const FLT_MAX = 3.4028234663852886e38;
-const CLAMPS = { none: [-FLT_MAX, FLT_MAX], relu: [0, FLT_MAX], relu6: [0, 6] } as const;
 
 interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
 
@@ -60,7 +59,7 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
   }
   if (training && geo.rows < 2) throw new RangeError(`batchNorm: training needs more than one value per channel, x is ${fmt(x.shape)}`);
   const affine = !!weight;
-  const mode = { training, affine, momentum: s.momentum, eps: s.eps, clamp: CLAMPS[s.activation ?? 'none'] };
+  const mode = { training, affine, momentum: s.momentum, eps: s.eps, clamp: clampRange(s.activation) };
   // Without affine parameters, a read-only input of the same dispatch fills their (unread) bindings.
   const stats = Tensor.empty([2, geo.C], 'batchnorm stats');
   const fwd = Tensor.empty([2, geo.C], 'batchnorm scale and bias');

@@ -3,7 +3,8 @@
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor, type Shape } from '../tensor.js';
-import { sumPartials } from './reduce.js';
+import { activationGrad, clampRange, type Epilogue } from './elementwise.js';
+import { columnSums, sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 export interface ConvOptions { stride: 1 | 2; padding: number }
@@ -31,8 +32,11 @@ const entry = (name: string, co: number) => `${name}${co % 4 === 0 ? 4 : 1}`;
 
 interface Geometry { stride: number; up: number; padH: number; padW: number }
 
-/** The convolution of `a` (on its virtual input, see conv.wgsl) with w [KH, KW, Ca, Co], of shape `shape`. */
-function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
+/**
+ * The convolution of `a` (on its virtual input, see conv.wgsl) with w [KH, KW, Ca, Co], of shape
+ * `shape`, with the epilogue's bias and clamp applied as it is stored.
+ */
+function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry, epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
   const rt = runtime();
   const { TP, TC, WG } = rt.tuning.conv2d;
   const out = Tensor.empty(shape);
@@ -42,8 +46,10 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
   const pixels = n * g.up * g.up * Math.ceil(ho / g.up) * Math.ceil(wo / g.up);
   const groups = Math.ceil(pixels / (TP * WG));
   const x = Math.min(groups, 65535);
-  dispatch('conv', entry('conv', co), { a, w, out },
-    { n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW },
+  const params = { n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW };
+  const tensors: Record<string, Tensor> = epilogue ? { a, w, out, bias: epilogue.bias } : { a, w, out };
+  dispatch('conv', entry(epilogue ? 'conv_bias' : 'conv', co), tensors,
+    epilogue ? { ...params, act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : params,
     [x, Math.ceil(co / TC), Math.ceil(groups / x)], { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return out;
 }
@@ -57,20 +63,39 @@ function transposeTaps(w: Tensor): Tensor {
   return out;
 }
 
-/** Convolution of x [N, H, W, Cin] with w [KH, KW, Cin, Cout] into [N, Ho, Wo, Cout], Ho = floor((H + 2p - KH) / s) + 1. */
-export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions): Tensor {
+/**
+ * Convolution of x [N, H, W, Cin] with w [KH, KW, Cin, Cout] into [N, Ho, Wo, Cout], Ho = floor((H + 2p - KH) / s) + 1;
+ * a bias and an activation in the options are applied as the output is stored.
+ */
+export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions & Epilogue): Tensor {
   expectRank('conv2d', 'input', x, 4);
   expectRank('conv2d', 'weight', w, 4);
   const [n, , , cin] = x.shape;
   const [kh, kw, wcin, cout] = w.shape;
   if (wcin !== cin) throw new RangeError(`conv2d: weight ${fmt(w.shape)} takes ${wcin} input channels, input ${fmt(x.shape)} has ${cin}`);
   const [ho, wo] = convOutputSize('conv2d', x, kh, kw, opts);
-  const p = opts.padding;
-  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p });
-  return record(out, 'conv2d', [x, w], (g) => [
-    x.requiresGrad ? conv2dInputGrad(g, w, x.shape, opts) : null,
-    w.requiresGrad ? conv2dWeightGrad(x, g, w.shape, opts) : null,
-  ]);
+  const p = opts.padding, { bias, activation } = opts;
+  checkBias('conv2d', bias, cout);
+  const epilogue = bias || activation ? { bias: bias ?? Tensor.zeros([cout]), clamp: clampRange(activation) } : undefined;
+  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p }, epilogue);
+  if (epilogue && !bias) epilogue.bias.dispose();   // safe: reused only after the recorded work is submitted
+  return record(out, 'conv2d', bias ? [x, w, bias] : [x, w], (g) => {
+    const gz = activation ? activationGrad(out, g, activation) : g;
+    const grads = [
+      x.requiresGrad ? conv2dInputGrad(gz, w, x.shape, opts) : null,
+      w.requiresGrad ? conv2dWeightGrad(x, gz, w.shape, opts) : null,
+      bias?.requiresGrad ? columnSums(gz, gz.size / cout, cout) : null,
+    ];
+    if (gz !== g) gz.dispose();
+    return grads;
+  });
+}
+
+/** Checks a per-output-channel bias [C]. */
+export function checkBias(op: string, bias: Tensor | undefined, C: number): void {
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== C)) {
+    throw new RangeError(`${op}: bias ${fmt(bias.shape)} does not match ${C} output channels`);
+  }
 }
 
 /** dL/dx: the transposed convolution, with zeros between gradient pixels for the stride and mirrored, transposed weights. */

@@ -46,13 +46,33 @@ export function copy(src: Tensor): Tensor {
   return map('scale', Tensor.empty(src.shape), src, null, 1);
 }
 
-function clampOp(name: string, x: Tensor, lo: number, hi: number): Tensor {
-  const out = map('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
-  return record(out, name, [x], (g) => [map('clamp_bwd', Tensor.empty(x.shape), x, g, lo, hi)]);
+/** The activations that ops can fuse into their output: clamps. */
+export type Activation = 'relu' | 'relu6';
+
+/** What a convolution or product can apply to its output as it stores it: a per-channel bias, then an activation. */
+export interface Epilogue { bias?: Tensor; activation?: Activation }
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/** The [lo, hi] clamp of an activation (none: every float). */
+export function clampRange(activation?: Activation): [number, number] {
+  return activation === 'relu' ? [0, FLT_MAX] : activation === 'relu6' ? [0, 6] : [-FLT_MAX, FLT_MAX];
 }
 
-export function relu(x: Tensor): Tensor { return clampOp('relu', x, 0, 3.4028234663852886e38); }
-export function relu6(x: Tensor): Tensor { return clampOp('relu6', x, 0, 6); }
+/** dL/dz of y = activation(z) from dL/dy `g` and y (or z: inside the clamp's open range either tells). */
+export function activationGrad(y: Tensor, g: Tensor, activation: Activation): Tensor {
+  const [lo, hi] = clampRange(activation);
+  return map('clamp_bwd', Tensor.empty(y.shape), y, g, lo, hi);
+}
+
+function clampOp(activation: Activation, x: Tensor): Tensor {
+  const [lo, hi] = clampRange(activation);
+  const out = map('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
+  return record(out, activation, [x], (g) => [activationGrad(x, g, activation)]);
+}
+
+export function relu(x: Tensor): Tensor { return clampOp('relu', x); }
+export function relu6(x: Tensor): Tensor { return clampOp('relu6', x); }
 
 /** Elements [start, start + size of `shape`) of a flat view of `x`, as a tensor of `shape`. */
 export function slice(x: Tensor, start: number, shape: Shape): Tensor {
