@@ -1,7 +1,9 @@
 // The kernel benchmark: the workloads of bench/workloads.json (W1 GEMM, W2 pointwise, W3
 // depthwise, W4 one MBConv block, W5 one SGD step of a small network) plus the copy bandwidth
 // that bounds memory-bound kernels. Each is timed as the median over runs after warm-up, by GPU
-// timestamps where the adapter offers them, else by queue completion.
+// timestamps where the adapter offers them, else by queue completion; beside it the steady-state
+// wall-clock of runs back to back (what a training loop gets) and the peak GPU memory a run takes
+// beyond what lives across runs.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,22 +16,19 @@ import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.
 import { Module, Sequential } from '../engine/nn/module.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
-import { timeRuns } from '../engine/timing.js';
+import { timeRuns, type Timing } from '../engine/timing.js';
 import { runtime } from '../engine/runtime.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
-import '../engine/autograd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const W = JSON.parse(readFileSync(join(here, '../../bench/workloads.json'), 'utf8'));
 const PEERS = JSON.parse(readFileSync(join(here, '../../bench/peers.json'), 'utf8'));
 
-export interface Timing { median_ms: number; min_ms: number; wall_median_ms: number; timer: 'gpu-timestamps' | 'queue-completion' }
-export interface KernelResult extends Timing { name: string; id: string; gflops?: number; gbytes_per_s?: number; images_per_s?: number; torch_ms?: number; vs_torch?: number; tfjs_ms?: number; vs_tfjs?: number }
-
-/** Times `step` `runs` times after `warmup` (engine/timing.ts), in the JSON's field names. */
-export async function timeIt(step: () => void | Promise<void>, warmup: number, runs: number): Promise<Timing> {
-  const t = await timeRuns(step, runs, warmup);
-  return { median_ms: t.median, min_ms: t.min, wall_median_ms: t.wallMedian, timer: t.timer };
+/** A workload's timing (ms), throughput, peak GPU memory (MiB) and the peers' times and ratios (peer ms / ours). */
+export interface KernelResult extends Timing {
+  name: string; id: string; peak_mib: number;
+  gflops?: number; gbytes_per_s?: number; images_per_s?: number;
+  torch_ms?: number; vs_torch?: number; tfjs_ms?: number; vs_tfjs?: number;
 }
 
 /** The W5 network: stem conv-BN-ReLU6, the listed MBConv blocks, global pool, linear head. */
@@ -65,14 +64,16 @@ export async function benchKernels(opts: KernelBenchOptions = {}): Promise<Kerne
   const results: KernelResult[] = [];
   const add = async (id: string, name: string, step: () => void | Promise<void>, work: { flops?: number; bytes?: number; images?: number } = {}) => {
     log(`timing ${name}`);
-    const t = await timeIt(step, warmup, runs);
-    const r: KernelResult = { id, name, ...t };
-    if (work.flops) r.gflops = work.flops / (t.median_ms * 1e6);
-    if (work.bytes) r.gbytes_per_s = work.bytes / (t.median_ms * 1e6);
-    if (work.images) r.images_per_s = work.images / (t.median_ms / 1e3);
-    if (torch[id]) { r.torch_ms = torch[id]; r.vs_torch = torch[id] / t.median_ms; }
+    const pool = runtime().pool, base = pool.memory().liveBytes;
+    pool.resetPeak();
+    const t = await timeRuns(step, runs, warmup, { wall: true });
+    const r: KernelResult = { id, name, ...t, peak_mib: (pool.memory().peakBytes - base) / 2 ** 20 };
+    if (work.flops) r.gflops = work.flops / (t.median * 1e6);
+    if (work.bytes) r.gbytes_per_s = work.bytes / (t.median * 1e6);
+    if (work.images) r.images_per_s = work.images / (t.median / 1e3);
+    if (torch[id]) { r.torch_ms = torch[id]; r.vs_torch = torch[id] / t.median; }
     const tf = PEERS.tfjs_webgpu_ms[id];
-    if (tf) { r.tfjs_ms = (tf[0] + tf[1]) / 2; r.vs_tfjs = r.tfjs_ms / t.median_ms; }   // midpoint of the measured range
+    if (tf) { r.tfjs_ms = (tf[0] + tf[1]) / 2; r.vs_tfjs = r.tfjs_ms / t.median; }   // midpoint of the measured range
     results.push(r);
   };
   const rand = (shape: number[], std = 1) => Tensor.randn(shape, rng, std);
@@ -128,7 +129,7 @@ export async function benchKernels(opts: KernelBenchOptions = {}): Promise<Kerne
     const n = W.W5_net;
     const net = smallNet(n, rng);
     const x = rand([n.batch, n.input[1], n.input[2], n.input[0]]);
-    const labels = Tensor.fromArray(Array.from({ length: n.batch }, () => rng.int(n.num_classes)), [n.batch]);
+    const labels = Array.from({ length: n.batch }, () => rng.int(n.num_classes));
     const opt = new SGD(net.parameters(), { lr: n.optimizer.lr, momentum: n.optimizer.momentum });
     net.train();
     await add('W5_sgd_step', `W5 net SGD step (batch ${n.batch})`, async () => {
@@ -144,7 +145,7 @@ export async function benchKernels(opts: KernelBenchOptions = {}): Promise<Kerne
     }, { images: n.batch });
     net.eval();
     await add('W5_fwd_eval', `W5 net fwd (eval, batch ${n.batch})`, noGradStep(() => net.forward(x)), { images: n.batch });
-    net.dispose(); x.dispose(); labels.dispose();
+    net.dispose(); x.dispose();
   }
   return results;
 }

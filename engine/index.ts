@@ -2,7 +2,6 @@
 export { Device, DeviceError, listAdapters, type AdapterDescription, type AdapterEntry, type DeviceOptions } from './device.js';
 export { init, destroy, runtime, Runtime } from './runtime.js';
 export { Tensor, tidy, tidyAsync, keep, noGrad, noGradAsync, record, type Shape, type GradFn } from './tensor.js';
-export { backward } from './autograd.js';
 export { Random, mixSeed } from './random.js';
 export type { MemoryStats } from './memory.js';
 export { timeRuns, median, type Timing } from './timing.js';

@@ -9,7 +9,6 @@ const SLOTS = 512;                  // dispatches per batch before an automatic 
 const TIMESTAMP_PAIRS = 256;        // passes that one timed region may span
 
 export type ParamValue = number | readonly number[];
-export type BufferArg = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
 export class CommandQueue {
   private encoder: GPUCommandEncoder | null = null;
@@ -31,7 +30,8 @@ export class CommandQueue {
     this.ring = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniform ring' });
   }
 
-  dispatch(kernel: Kernel, buffers: Record<string, BufferArg>, params: Record<string, ParamValue>, workgroups: readonly [number, number?, number?]): void {
+  /** Records `kernel` with storage `buffers` by binding name; params the struct lacks are an error, absent ones 0. */
+  dispatch(kernel: Kernel, buffers: Record<string, GPUBuffer>, params: Record<string, ParamValue>, workgroups: readonly [number, number?, number?]): void {
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -46,7 +46,7 @@ export class CommandQueue {
       } else {
         const arg = buffers[b.name];
         if (!arg) throw new Error(`${kernel.label}: no buffer given for '${b.name}'`);
-        entries.push({ binding: b.binding, resource: 'buffer' in arg ? arg : { buffer: arg } });
+        entries.push({ binding: b.binding, resource: { buffer: arg } });
       }
     }
     if (this.profile) this.profileDispatch(kernel.label);
@@ -60,10 +60,12 @@ export class CommandQueue {
 
   private writeParams(kernel: Kernel, params: Record<string, ParamValue>): void {
     if (kernel.paramsSize > SLOT_BYTES) throw new Error(`${kernel.label}: params struct of ${kernel.paramsSize} bytes exceeds ${SLOT_BYTES}`);
+    for (const name of Object.keys(params)) {
+      if (!kernel.params.has(name)) throw new Error(`${kernel.label}: its Params struct has no field '${name}'`);
+    }
     const base = this.slot * SLOT_BYTES;
     for (const [name, f] of kernel.params) {
-      const v = params[name];
-      if (v === undefined) throw new Error(`${kernel.label}: missing param '${name}'`);
+      const v = params[name] ?? 0;
       const values = typeof v === 'number' ? [v] : v;
       for (let i = 0; i < f.count; i++) {
         const o = base + f.offset + i * f.stride;

@@ -1,9 +1,9 @@
 // The engine's process-wide state: one device with its buffer pool, command queue, kernel
 // registry and tunings. `init()` creates it, `destroy()` ends it; ops find it with `runtime()`.
-import { KernelRegistry, type Overrides } from '../kernels/registry.js';
+import { KernelRegistry } from '../kernels/registry.js';
 import { Device, type DeviceOptions } from './device.js';
 import { BufferPool } from './memory.js';
-import { CommandQueue, type BufferArg, type ParamValue } from './queue.js';
+import { CommandQueue } from './queue.js';
 import { tuningFor, type Tuning } from './tuning.js';
 
 export class Runtime {
@@ -19,13 +19,6 @@ export class Runtime {
     this.queue = new CommandQueue(device.gpu, this.pool, device.hasTimestamps);
     this.kernels = new KernelRegistry(device.gpu);
     this.tuning = tuningFor(device.info.kind);
-  }
-
-  /** Records one dispatch of kernels/<family>.wgsl's `entry`. */
-  run(family: string, entry: string, buffers: Record<string, BufferArg>, params: Record<string, ParamValue>,
-      workgroups: readonly [number, number?, number?], overrides?: Overrides): void {
-    this.device.assertAlive();
-    this.queue.dispatch(this.kernels.get(family, entry, overrides), buffers, params, workgroups);
   }
 }
 

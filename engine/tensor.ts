@@ -1,6 +1,9 @@
-// Tensor: a float32, contiguous GPU array with a shape (images are NHWC), plus what autograd
-// needs. Memory is released by scopes: every tensor made inside `tidy` is disposed when it
+// Tensor: a float32, contiguous GPU array with a shape (images are NHWC), and the engine's
+// autograd. Memory is released by scopes: every tensor made inside `tidy` is disposed when it
 // ends unless it is returned or `keep`-ed; tensors made outside any scope are the caller's.
+// Ops record what their backward needs (`record`); `backward()` walks the recorded graph in
+// reverse, frees each gradient once it has been consumed, and releases the graph behind it.
+import { dispatch } from './dispatch.js';
 import type { Random } from './random.js';
 import { runtime } from './runtime.js';
 
@@ -15,6 +18,8 @@ export interface GradFn {
   readonly inputs: readonly Tensor[];
   /** Gradients for each input given the output's gradient (null where an input needs none). */
   backward(grad: Tensor): (Tensor | null)[];
+  /** Set once a backward has run through it: a second one would count its gradients twice. */
+  readonly released?: true;
 }
 
 export type Shape = readonly number[];
@@ -37,6 +42,8 @@ export class Tensor {
   requiresGrad: boolean;
   grad: Tensor | null = null;
   gradFn: GradFn | null = null;
+  /** The op that made this tensor, kept when disposal drops `gradFn`, for error messages. */
+  private disposedOp: string | null = null;
   private storage: Storage | null;
 
   private constructor(shape: Shape, storage: Storage, requiresGrad = false) {
@@ -131,10 +138,28 @@ export class Tensor {
     return new Tensor(this.shape, storage);
   }
 
+  /** Back-propagates from this tensor (a scalar unless `grad`, its gradient, is given). */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) throw new Error(`backward: ${this} does not require a gradient (no input of it does)`);
+    if (!grad && this.size !== 1) throw new RangeError(`backward: ${this} is not a scalar; pass its gradient`);
+    if (grad && grad.size !== this.size) throw new RangeError(`backward: gradient ${grad} for ${this}`);
+    noGrad(() => backpropagate(this, grad));
+  }
+
+  /** Where a tensor comes from, for messages: its shape and the op that made it. */
+  describe(): string {
+    const op = this.gradFn?.op ?? this.disposedOp;
+    return `${this}${op ? ` made by ${op}` : ' (a leaf)'}`;
+  }
+
+  /** True when another tensor views the same buffer (a reshape or detach of it). */
+  get shared(): boolean { return (this.storage?.refs ?? 0) > 1; }
+
   dispose(): void {
     const s = this.storage;
     if (!s) return;
     this.storage = null;
+    this.disposedOp = this.gradFn?.op ?? null;
     this.gradFn = null;
     for (const scope of scopes) scope.delete(this);
     if (--s.refs === 0) runtime().pool.release(s.buffer);
@@ -144,15 +169,15 @@ export class Tensor {
 }
 
 function fill(t: Tensor, value: number): void {
-  const rt = runtime();
-  if (t.size) rt.run('elementwise', 'fill', { out: t.buffer }, { n: t.size, alpha: value, beta: 0, offset: 0 }, grid(t.size), rt.tuning.elementwise);
+  if (t.size) dispatch('elementwise', 'fill', { out: t }, { n: t.size, alpha: value }, t.size, runtime().tuning.elementwise);
 }
 
-/** One-dimensional launch grid for `n` elements at `perGroup` elements a workgroup. */
-export function grid(n: number, perGroup = runtime().tuning.elementwise.WG): [number, number] {
-  const groups = Math.ceil(n / perGroup);
-  const x = Math.min(groups, 65535);
-  return [x, Math.ceil(groups / x) || 1];
+/** out = alpha a + beta b over same-size tensors (out may be a: accumulation), vec4 where the size allows. */
+function axpby(out: Tensor, a: Tensor, b: Tensor, alpha: number, beta: number): void {
+  const v4 = out.size % 4 === 0, n = v4 ? out.size / 4 : out.size;
+  const tuning = runtime().tuning.elementwise;
+  if (out === a) dispatch('elementwise', v4 ? 'accumulate4' : 'accumulate', { out, a: b }, { n, alpha: beta }, n, tuning);
+  else dispatch('elementwise', v4 ? 'axpby4' : 'axpby', { out, a, b }, { n, alpha, beta }, n, tuning);
 }
 
 // ---- scopes --------------------------------------------------------------------------------
@@ -205,7 +230,7 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-// ---- autograd recording --------------------------------------------------------------------
+// ---- autograd --------------------------------------------------------------------------------
 
 export function isGradEnabled(): boolean { return gradEnabled; }
 
@@ -229,4 +254,91 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
     out.gradFn = { op, inputs, backward };
   }
   return out;
+}
+
+/** Topological order of every tensor that `root` depends on through recorded ops; checks that all can be walked. */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const t = top[0];
+    if (t.disposed) {
+      throw new Error(`backward: ${t.describe()} was disposed before backward reached it (by the end of a tidy scope?); ` +
+        'call backward inside the scope that made the graph, or keep() the tensors it needs');
+    }
+    if (t.gradFn?.released) {
+      throw new Error(`backward: the graph through ${t.describe()} was already back-propagated; ` +
+        'a second backward would add its gradients again: run the forward again');
+    }
+    const inputs = t.gradFn?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) { seen.add(next); stack.push([next, 0]); }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/**
+ * Reverse-mode differentiation from `root` with gradient `seed` (ones when absent). Gradients the
+ * walk creates are its own: each is freed once consumed, summed in place where nothing else
+ * holds it, and handed to a leaf as its `.grad` without a copy. Leaf gradients outlive every scope.
+ */
+function backpropagate(root: Tensor, seed?: Tensor): void {
+  const order = topoOrder(root);
+  const made = new Set<Tensor>();   // tensors created during the walk: the walk may free or overwrite them
+  scopes.push(made);
+  const pending = new Map<Tensor, Tensor>();   // tensor -> gradient so far
+  const holders = new Map<Tensor, number>();   // gradient -> pending entries holding it
+  const hold = (g: Tensor, d: number) => holders.set(g, (holders.get(g) ?? 0) + d);
+  const free = (g: Tensor) => { if (made.has(g) && !holders.get(g)) g.dispose(); };
+  const own = (g: Tensor) => made.has(g) && !holders.get(g) && !g.shared;
+  try {
+    const start = seed ?? Tensor.full(root.shape, 1);
+    pending.set(root, start); hold(start, 1);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = pending.get(t);
+      if (!g) continue;
+      pending.delete(t); hold(g, -1);
+      const fn = t.gradFn;
+      if (!fn) {
+        if (t.grad) { axpby(t.grad, t.grad, g, 1, 1); free(g); }
+        else if (own(g)) t.grad = keep(g);
+        else { const c = Tensor.empty(g.shape, 'gradient'); axpby(c, g, g, 1, 0); t.grad = keep(c); }
+        continue;
+      }
+      const inputGrads = fn.backward(g);
+      t.gradFn = { op: fn.op, inputs: [], backward: () => [], released: true };
+      const consumed = new Set<Tensor>([g]);
+      fn.inputs.forEach((input, k) => {
+        const gi = inputGrads[k];
+        if (!gi) return;
+        consumed.add(gi);
+        if (!input.requiresGrad) return;
+        const prev = pending.get(input);
+        if (!prev) { pending.set(input, gi); hold(gi, 1); return; }
+        hold(prev, -1);
+        // In place only into a gradient nothing else holds or views, and that this op does not hand on.
+        if (prev !== gi && own(prev) && !inputGrads.includes(prev)) {
+          axpby(prev, prev, gi, 1, 1);
+          hold(prev, 1);
+          return;
+        }
+        const sum = Tensor.empty(prev.shape, 'gradient');
+        axpby(sum, prev, gi, 1, 1);
+        pending.set(input, sum); hold(sum, 1);
+        consumed.add(prev);
+      });
+      for (const c of consumed) free(c);
+    }
+  } finally {
+    scopes.pop();
+    for (const t of made) if (!t.disposed) { if (pending.size) scopes.at(-1)?.add(t); else t.dispose(); }
+  }
 }

@@ -33,6 +33,7 @@ struct Params {
   pad: i32,                            // padding of the virtual input
   flip: u32,                           // 1: taps mirrored (transposed convolution)
   rows_per_chunk: u32, chunks: u32,    // weight gradient: input rows (n, ih) per partial sum
+  act_lo: f32, act_hi: f32,            // conv_bias: the output clamp
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -42,6 +43,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
 
 // Channels c..c+3 at element offset i (= pixel * C + c); channels past C read 0.
 fn load_x(i: u32, c: u32, vec4: bool) -> vec4f {
@@ -146,6 +148,39 @@ fn conv1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var t = 0u; t < TW; t++) {
       let o = conv_out(b, th, t);
       if (o >= 0) { store1(u32(o), b.c, b.acc[th * TW + t]); }
+    }
+  }
+}
+
+// The bias of channels c..c+3 (0 past C: never stored), loaded once per invocation.
+fn bias4(c: u32) -> vec4f {
+  var bv = vec4f();
+  for (var j = 0u; j < 4u; j++) { if (c + j < p.c) { bv[j] = bias[c + j]; } }
+  return bv;
+}
+
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_bias4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  if (!b.ok) { return; }
+  let bv = bias4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { out4[u32(o) / 4u] = clamp(b.acc[th * TW + t] + bv, vec4f(p.act_lo), vec4f(p.act_hi)); }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  if (!b.ok) { return; }
+  let bv = bias4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { store1(u32(o), b.c, clamp(b.acc[th * TW + t] + bv, vec4f(p.act_lo), vec4f(p.act_hi))); }
     }
   }
 }

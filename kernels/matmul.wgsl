@@ -24,7 +24,7 @@ override A4: bool = false;   // A read as vec4 columns: sam == 1, M and TM multi
 const TM_MAX = 16u;
 const TN_MAX = 12u;
 
-struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32 }
+struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32, act_lo: f32, act_hi: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -33,6 +33,7 @@ struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, 
 @group(0) @binding(4) var<storage, read_write> c4: array<vec4f>;   // c again, for vec4 stores
 @group(0) @binding(5) var<storage, read> b4: array<vec4f>;         // b again, for vec4 loads
 @group(0) @binding(6) var<storage, read> a4: array<vec4f>;         // a again, for vec4 loads
+@group(0) @binding(7) var<storage, read> bias: array<f32>;         // the _bias entries: c = clamp(A x B + bias, lo, hi)
 
 struct Block { acc: array<array<f32, TN_MAX>, TM_MAX>, m0: u32, n0: u32 }
 
@@ -100,10 +101,49 @@ fn matmul_store4(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id)
   }
 }
 
-// c[m, n] = a[m, n] + b[n] over a row-major [M, N], one element per invocation (an elementwise
-// op: WGN is the elementwise workgroup size here); the grid is 2-D past 65535 workgroups.
+// The products with a bias and a clamp (ReLU, ReLU6 or none) applied as they are stored, so that
+// a convolution with its batch norm folded in costs one pass; K is not split here.
+// The bias of this invocation's columns, loaded once (columns past N repeat the last one, never stored).
+fn bias_block(n0: u32) -> array<f32, TN_MAX> {
+  var bn: array<f32, TN_MAX>;
+  for (var j = 0u; j < TN; j++) { bn[j] = bias[min(n0 + j, p.N - 1u)]; }
+  return bn;
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let bn = bias_block(r.n0);
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j++) { if (r.n0 + j < p.N) { c[o + j] = clamp(r.acc[i][j] + bn[j], p.act_lo, p.act_hi); } }
+    }
+  }
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul_store4_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let bn = bias_block(r.n0);
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j += 4u) {
+        if (r.n0 + j < p.N) {
+          let v = vec4f(r.acc[i][j] + bn[j], r.acc[i][j + 1u] + bn[j + 1u], r.acc[i][j + 2u] + bn[j + 2u], r.acc[i][j + 3u] + bn[j + 3u]);
+          c4[(o + j) / 4u] = clamp(v, vec4f(p.act_lo), vec4f(p.act_hi));
+        }
+      }
+    }
+  }
+}
+
+// c[m, n] = clamp(a[m, n] + b[n], lo, hi) over a row-major [M, N], one element per invocation
+// (an elementwise op: WGN is the elementwise workgroup size here); the grid is 2-D past 65535
+// workgroups.
 @compute @workgroup_size(WGN)
 fn add_bias(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = (wg.y * nwg.x + wg.x) * WGN + lid.x;
-  if (i < p.M * p.N) { c[i] = a[i] + b[i % p.N]; }
+  if (i < p.M * p.N) { c[i] = clamp(a[i] + b[i % p.N], p.act_lo, p.act_hi); }
 }

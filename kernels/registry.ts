@@ -1,6 +1,6 @@
 // Reads each kernels/<family>.wgsl once, reflects it with wgsl_reflect to derive bind-group
-// layouts and the byte layout of its `Params` uniform, and caches compute pipelines by
-// (family, entry point, override constants). No TypeScript code keeps binding numbers or offsets.
+// layouts and the byte layout of its `Params` uniform, compiles it into one shader module, and
+// caches compute pipelines by (family, entry point, override constants). No TypeScript code keeps binding numbers or offsets.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ export interface Kernel {
   readonly paramsSize: number;
 }
 
-interface Source { code: string; reflect: WgslReflect }
+interface Source { code: string; reflect: WgslReflect; module: GPUShaderModule }
 
 export class KernelRegistry {
   private readonly sources = new Map<string, Source>();
@@ -47,14 +47,14 @@ export class KernelRegistry {
     let s = this.sources.get(family);
     if (!s) {
       const code = readFileSync(join(this.dir, `${family}.wgsl`), 'utf8');
-      s = { code, reflect: new WgslReflect(code) };
+      s = { code, reflect: new WgslReflect(code), module: this.device.createShaderModule({ label: family, code }) };
       this.sources.set(family, s);
     }
     return s;
   }
 
   private build(family: string, entry: string, overrides: Overrides): Kernel {
-    const { code, reflect } = this.source(family);
+    const { reflect, module } = this.source(family);
     const label = `${family}.${entry}`;
     const fn = reflect.entry.compute.find((f) => f.name === entry);
     if (!fn) throw new Error(`kernel ${label}: no compute entry point '${entry}' in kernels/${family}.wgsl`);
@@ -86,7 +86,6 @@ export class KernelRegistry {
       label,
       entries: bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.type } })),
     });
-    const module = this.device.createShaderModule({ label: family, code });
     const pipeline = this.device.createComputePipeline({
       label,
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),

@@ -3,20 +3,19 @@
 // conv's weights scale by s per output channel and gain a bias beta - s mean), written as
 // DIR/model.safetensors with DIR/net_config.json (`folded: true`, the input shape, classes, mean
 // and std). FoldedNet is the inference network that runs such a file: conv + bias + activation
-// where DerivedNet runs conv, BN and a fused activation.
+// in one kernel where DerivedNet runs conv, BN and a fused activation.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTensors, writeSafetensors, type HostTensor } from '../engine/checkpoint.js';
 import { Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear } from '../engine/nn/layers.js';
 import { Module, Sequential } from '../engine/nn/module.js';
-import { addBias } from '../engine/ops/matmul.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { defaultConfig, type Config } from './config.js';
 import type { DerivedNet } from './derived.js';
 import { makeDir, readText, showValue, writeFileAtomic } from './io.js';
 import { netConfigToJson, parseNetConfigJson, type NetConfig } from './net_config.js';
-import { activate, OpModule } from './candidates.js';
+import { OpModule } from './candidates.js';
 import {
   candidateLayers, conv1x1Layers, derivedStemWidth, stemLayers, units, type Activation, type ConvBn, type OpLayers,
 } from './op_layers.js';
@@ -41,19 +40,19 @@ export interface FoldedMeta {
 
 const UNUSED = new Random(0);   // initial weights are overwritten by the folded ones
 
-/** A convolution with its batch norm folded in: conv, per-channel bias, the BN's activation. */
+/** A convolution with its batch norm folded in: conv, per-channel bias, the BN's activation, in one kernel. */
 class FoldedConv extends Conv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.cout]));
   private readonly act?: Activation;
   constructor(u: ConvBn) { super(u.cin, u.cout, u.k, u.stride, UNUSED); this.act = u.act; }
-  override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
+  override forward(x: Tensor): Tensor { return this.apply(x, { bias: this.bias, activation: this.act }); }
 }
 
 class FoldedDepthwise extends DepthwiseConv2d {
   readonly bias = this.param('bias', Tensor.zeros([this.channels]));
   private readonly act?: Activation;
   constructor(u: ConvBn) { super(u.cin, u.k, u.stride, UNUSED); this.act = u.act; }
-  override forward(x: Tensor): Tensor { return activate(addBias(super.forward(x), this.bias), this.act); }
+  override forward(x: Tensor): Tensor { return this.apply(x, { bias: this.bias, activation: this.act }); }
 }
 
 const foldedUnit = (u: ConvBn) => (u.depthwise ? new FoldedDepthwise(u) : new FoldedConv(u));

@@ -44,7 +44,7 @@ export async function measureOp(
   const repeat = o.repeat ?? 4;
   try {
     const t = await timeForward(() => { for (let i = 0; i < repeat; i++) m.forward(x); }, o.runs, o.warmup);
-    return { ...t, min: t.min / repeat, median: t.median / repeat, spread: t.spread / repeat, wallMedian: t.wallMedian / repeat };
+    return { ...t, min: t.min / repeat, median: t.median / repeat, spread: t.spread / repeat };
   } finally {
     x.dispose();
     m.dispose();

@@ -12,12 +12,11 @@ import { crossEntropy } from '../engine/ops/loss.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
 import { tidyAsync } from '../engine/tensor.js';
-import '../engine/autograd.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { writeCostTable, type CostTable } from './cost_table.js';
 import { subsetDataset } from './data/dataset.js';
-import { derivedFor } from './derived.js';
+import { derivedFor, type DerivedNet } from './derived.js';
 import { makeDir, writeFileAtomic } from './io.js';
 import { addToMeter, isMeter, meterMeans, newMeter, topk, type Meter } from './metrics.js';
 import { formatArch, netConfigToJson, netConfigToText, type NetConfig } from './net_config.js';
@@ -66,6 +65,20 @@ function checkRetrainState(path: string, st: RetrainState, batches: number): Ret
   const b = st.best;
   f('best', b, b === null || (b !== null && typeof b === 'object' && isCount(b.epoch) && [b.val_top1, b.test_top1, b.test_top5].every(Number.isFinite)));
   return st;
+}
+
+/** One training step of the retrain loop on batch `b`: its loss and top-k hits. */
+export async function retrainStep(model: DerivedNet, sgd: SGD, b: Batch, labelSmoothing: number, classes: number) {
+  const r = await tidyAsync(async () => {
+    const { x, y } = upload(b);
+    const logits = model.forward(x);
+    const loss = crossEntropy(logits, y, { labelSmoothing });
+    loss.backward();
+    sgd.step();
+    return { loss: await loss.item(), logits: await logits.toArray() };
+  });
+  sgd.zeroGrad();
+  return { loss: r.loss, acc: topk(r.logits, b.y, classes) };
 }
 
 export async function runRetrain(o: RetrainOptions): Promise<RetrainResult> {
@@ -123,16 +136,7 @@ async function retrainLoop(o: RetrainOptions, run: ResumableRun<{ retrain: Retra
 
   const step = async (b: Batch) => {
     sgd.lr = schedule.lr(st.schedulerStep++);
-    const r = await tidyAsync(async () => {
-      const { x, y } = upload(b);
-      const logits = model.forward(x);
-      const loss = crossEntropy(logits, y, { labelSmoothing });
-      loss.backward();
-      sgd.step();
-      return { loss: await loss.item(), logits: await logits.toArray() };
-    });
-    sgd.zeroGrad();
-    return { loss: r.loss, acc: topk(r.logits, b.y, classes) };
+    return retrainStep(model, sgd, b, labelSmoothing, classes);
   };
 
   while (st.pos.epoch < cfg.train_params.epochs) {

@@ -7,7 +7,6 @@ import { crossEntropy } from '../engine/ops/loss.js';
 import { SGD } from '../engine/optim/sgd.js';
 import type { Random } from '../engine/random.js';
 import { noGradAsync, Tensor, tidyAsync } from '../engine/tensor.js';
-import '../engine/autograd.js';
 import { ArchAdam } from './arch_adam.js';
 import { archGradient, archLeaves, mapArchParams, type ArchParams } from './arch_params.js';
 import { chainedCostNodes, type ChainOptions, type ResolvedCosts } from './cost_chain.js';
@@ -73,7 +72,7 @@ export class SearchModel {
       const { x, y } = upload(b);
       const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], arch);
       const run = async () => {
-        const logits = this.net.forwardSampled(x, sampled, layout, W);
+        const logits = this.net.forward(x, sampled, layout, W);
         const loss = crossEntropy(logits, y);
         if (phase !== 'valid') loss.backward();
         if (phase === 'weight') sgd.step();

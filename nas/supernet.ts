@@ -18,7 +18,7 @@ import { SharedMBConv, SharedMBConvWeights } from './shared_mbconv.js';
 import type { SearchSpace } from './space.js';
 
 /** The candidates of one head edge or stack layer. */
-class MixedOp extends Module {
+class MixedOp extends Module<[x: Tensor, ids: number[], weights: Tensor, at: number]> {
   readonly ops: Module[];
   constructor(
     names: string[], cin: number, cout: number, stride: 1 | 2, rng: Random, bn: { eps: number; momentum: number }, share: boolean,
@@ -39,10 +39,8 @@ class MixedOp extends Module {
       return this.child(String(i), w && m ? new SharedMBConv(w, m.k, m.t, stride, o) : candidateModule(n, cin, cout, stride, rng, o));
     });
   }
-  forward(): Tensor { throw new Error('a MixedOp runs through Supernet.forwardSampled'); }
-
-  /** sum_k w_k op_k(x) over the sampled ops; one op runs alone (its weight is exactly 1). */
-  run(x: Tensor, ids: number[], weights: Tensor, at: number): Tensor {
+  /** sum_k w_k op_k(x) over the sampled ops `ids`, weighted by weights[at ..]; one op runs alone (its weight is exactly 1). */
+  forward(x: Tensor, ids: number[], weights: Tensor, at: number): Tensor {
     const outs = ids.map((k) => this.ops[k].forward(x));
     return outs.length === 1 ? outs[0] : weightedSum(outs, slice(weights, at, [outs.length]));
   }
@@ -54,7 +52,7 @@ export interface SupernetOptions {
   shareWeights: boolean;
 }
 
-export class Supernet extends Module {
+export class Supernet extends Module<[x: Tensor, sampled: SampledOps, layout: MixLayout, weights: Tensor]> {
   private readonly stem: Module;
   private readonly headBlock?: Module;
   /** heads[s][r]: the edge from pred[s][r] into node s; stacks[s][l]: stack layer l of node s. */
@@ -86,18 +84,16 @@ export class Supernet extends Module {
     this.classifier = this.child('classifier', new Linear(sp.lastDim, sp.numClasses, rng));
   }
 
-  forward(): Tensor { throw new Error('the supernet runs through forwardSampled(x, sampled, layout, weights)'); }
-
   /** Logits of the sampled network, mixed by `weights` laid out as `layout`. */
-  forwardSampled(x: Tensor, sampled: SampledOps, layout: MixLayout, weights: Tensor): Tensor {
+  forward(x: Tensor, sampled: SampledOps, layout: MixLayout, weights: Tensor): Tensor {
     const sp = this.space, n = sp.numNodes;
     let x0 = this.stem.forward(x);
     if (this.headBlock) x0 = this.headBlock.forward(x0);
     const nodes: Tensor[] = [x0];
     for (let s = 1; s < n - 1; s++) {
-      const edges = sp.pred[s].map((m, r) => this.heads[s][r].run(nodes[m], sampled.head[s - 1][r], weights, layout.head[s][r]));
+      const edges = sp.pred[s].map((m, r) => this.heads[s][r].forward(nodes[m], sampled.head[s - 1][r], weights, layout.head[s][r]));
       let h = weightedSum(edges, slice(weights, layout.edges[s], [edges.length]));
-      this.stacks[s].forEach((op, l) => { h = op.run(h, sampled.stack[s - 1][l], weights, layout.stack[s][l]); });
+      this.stacks[s].forEach((op, l) => { h = op.forward(h, sampled.stack[s - 1][l], weights, layout.stack[s][l]); });
       nodes.push(h);
     }
     const branches = sp.pred[n - 1].map((m, r) => this.lastBranches[r].forward(nodes[m]));

@@ -2,25 +2,26 @@
 // checkpoint (GPU tensors under `model.` and `sgd.`), and a stop request from SIGINT/SIGTERM
 // that the loop honours after the current step by saving a checkpoint.
 import { assignTensors, type HostTensor } from '../engine/checkpoint.js';
-import type { Module } from '../engine/nn/module.js';
+import type { AnyModule } from '../engine/nn/module.js';
 import type { SGD } from '../engine/optim/sgd.js';
 import { Tensor } from '../engine/tensor.js';
 import type { Batch } from './data/loader.js';
 import type { StepReporter } from './progress.js';
 
-export const upload = (b: Batch) => ({ x: Tensor.fromArray(b.x, b.shape), y: Tensor.fromArray(b.y, [b.n]) });
+/** A batch's images on the GPU; its labels stay on the host, where crossEntropy checks them. */
+export const upload = (b: Batch) => ({ x: Tensor.fromArray(b.x, b.shape), y: b.y });
 
 const prefixed = (prefix: string, tensors: Record<string, Tensor>) =>
   Object.fromEntries(Object.entries(tensors).map(([k, t]) => [`${prefix}${k}`, t]));
 
 /** The GPU tensors and JSON state of a model and its SGD, for saveCheckpoint. */
-export function trainingState(model: Module, sgd: SGD): { gpu: Record<string, Tensor>; sgd: unknown } {
+export function trainingState(model: AnyModule, sgd: SGD): { gpu: Record<string, Tensor>; sgd: unknown } {
   const s = sgd.state();
   return { gpu: { ...prefixed('model.', model.stateDict()), ...prefixed('sgd.', s.tensors) }, sgd: s.json };
 }
 
 /** Restores what trainingState saved, read back by readCheckpoint from `path`. */
-export function restoreTraining(path: string, tensors: Record<string, HostTensor>, sgdJson: any, model: Module, sgd: SGD): void {
+export function restoreTraining(path: string, tensors: Record<string, HostTensor>, sgdJson: any, model: AnyModule, sgd: SGD): void {
   assignTensors(path, tensors, prefixed('model.', model.stateDict()), false);
   const sgdTensors: Record<string, Tensor> = {};
   for (const [k, e] of Object.entries(tensors)) if (k.startsWith('sgd.')) sgdTensors[k.slice(4)] = Tensor.fromArray(e.data, e.shape);

@@ -27,10 +27,14 @@ export async function handler(argv: { out?: string; json: boolean; runs?: number
     const f = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
     console.log(`adapter: ${rt.device.info.description} (${rt.device.info.kind}); kernels timed by ${results.at(-1)?.timer} (a plain copy by queue completion)`);
     printTable(results.map((r) => ({
-      workload: r.name, 'ms': f(r.median_ms, 2), 'min ms': f(r.min_ms, 2), 'GFLOP/s': f(r.gflops), 'GB/s': f(r.gbytes_per_s),
-      'img/s': f(r.images_per_s, 0), '% peak': r.gflops ? f((100 * r.gflops) / machinePeakGflops) : '',
+      workload: r.name, 'ms': f(r.median, 2), 'min ms': f(r.min, 2), 'wall ms': f(r.wall, 2), 'peak MiB': f(r.peak_mib),
+      'GFLOP/s': f(r.gflops), 'GB/s': f(r.gbytes_per_s), 'img/s': f(r.images_per_s, 0),
+      '% peak': r.gflops ? f((100 * r.gflops) / machinePeakGflops) : '',
       'torch ms': f(r.torch_ms, 1), 'x torch': f(r.vs_torch, 3), 'x tfjs': f(r.vs_tfjs),
-    })), ['workload', 'ms', 'min ms', 'GFLOP/s', 'GB/s', 'img/s', '% peak', 'torch ms', 'x torch', 'x tfjs']);
+    })), ['workload', 'ms', 'min ms', 'wall ms', 'peak MiB', 'GFLOP/s', 'GB/s', 'img/s', '% peak', 'torch ms', 'x torch',
+      'x tfjs']);
+    console.log('ms: median GPU time of a run; wall ms: steady-state wall-clock of a run among runs back to back, ' +
+      'readbacks included; peak MiB: GPU memory a run takes beyond what lives across runs');
     console.log(`x torch: PyTorch time / ours (above 1 means faster than PyTorch); x tfjs: TensorFlow.js webgpu time / ours; % peak: of ${machinePeakGflops} GFLOP/s`);
   } finally {
     destroy();

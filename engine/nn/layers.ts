@@ -3,7 +3,7 @@
 import { batchNorm } from '../ops/batchnorm.js';
 import { conv2d } from '../ops/conv.js';
 import { depthwiseConv2d } from '../ops/depthwise.js';
-import { relu, relu6 } from '../ops/elementwise.js';
+import { relu, relu6, type Epilogue } from '../ops/elementwise.js';
 import { linear, pointwiseConv } from '../ops/matmul.js';
 import { globalAvgPool } from '../ops/pool.js';
 import type { Random } from '../random.js';
@@ -20,10 +20,13 @@ export class Conv2d extends Module {
     const shape = k === 1 ? [cin, cout] : [k, k, cin, cout];
     this.weight = this.param('weight', Tensor.randn(shape, rng, heFanOut(k * k * cout)));
   }
-  forward(x: Tensor): Tensor {
-    if (this.k === 1 && this.stride === 1 && this.padding === 0) return pointwiseConv(x, this.weight);
+  forward(x: Tensor): Tensor { return this.apply(x); }
+
+  /** The convolution with a bias and activation applied as its output is stored. */
+  protected apply(x: Tensor, e: Epilogue = {}): Tensor {
+    if (this.k === 1 && this.stride === 1 && this.padding === 0) return pointwiseConv(x, this.weight, e);
     const w = this.k === 1 ? this.weight.reshape([1, 1, this.cin, this.cout]) : this.weight;
-    return conv2d(x, w, { stride: this.stride, padding: this.padding });
+    return conv2d(x, w, { stride: this.stride, padding: this.padding, ...e });
   }
 }
 
@@ -33,8 +36,11 @@ export class DepthwiseConv2d extends Module {
     super();
     this.weight = this.param('weight', Tensor.randn([k, k, channels], rng, heFanOut(k * k)));
   }
-  forward(x: Tensor): Tensor {
-    return depthwiseConv2d(x, this.weight, { stride: this.stride, padding: Math.floor(this.k / 2) });
+  forward(x: Tensor): Tensor { return this.apply(x); }
+
+  /** The convolution with a bias and activation applied as its output is stored. */
+  protected apply(x: Tensor, e: Epilogue = {}): Tensor {
+    return depthwiseConv2d(x, this.weight, { stride: this.stride, padding: Math.floor(this.k / 2), ...e });
   }
 }
 

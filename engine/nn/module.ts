@@ -1,14 +1,19 @@
 // Module: a tree of named parameters (tensors that train), buffers (state that does not, such as
 // batch-norm running statistics) and child modules, in the style of PyTorch's nn.Module.
+// `A` is the tuple of `forward`'s arguments: one tensor for a layer, more for a module that
+// also takes what to run (the supernet takes the sampled ops and their mixing weights).
 import { keep, type Tensor } from '../tensor.js';
 
-export abstract class Module {
+/** A module of any forward signature, as held in a tree. */
+export type AnyModule = Module<any>;
+
+export abstract class Module<A extends unknown[] = [x: Tensor]> {
   training = true;
   private readonly ownParams = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
-  private readonly children = new Map<string, Module>();
+  private readonly children = new Map<string, AnyModule>();
 
-  abstract forward(x: Tensor): Tensor;
+  abstract forward(...args: A): Tensor;
 
   /** Registers a trainable tensor; it outlives every scope and requires a gradient. */
   protected param(name: string, t: Tensor): Tensor {
@@ -22,7 +27,7 @@ export abstract class Module {
     return t;
   }
 
-  protected child<M extends Module>(name: string, m: M): M {
+  protected child<M extends AnyModule>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
   }
@@ -43,7 +48,7 @@ export abstract class Module {
 
   parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
 
-  modules(): Module[] { return [this, ...[...this.children.values()].flatMap((m) => m.modules())]; }
+  modules(): AnyModule[] { return [this, ...[...this.children.values()].flatMap((m) => m.modules())]; }
 
   /** Parameters and buffers by dotted name: what a checkpoint holds. */
   stateDict(): Record<string, Tensor> {

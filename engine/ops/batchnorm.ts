@@ -3,8 +3,10 @@
 // PyTorch style (running = (1 - momentum) running + momentum batch, unbiased variance); eval
 // uses the running statistics. A following ReLU or ReLU6 can be fused in: it then costs no pass
 // of its own, forward or backward. Kernels: kernels/batchnorm.wgsl.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { record, Tensor } from '../tensor.js';
+import { clampRange, type Activation } from './elementwise.js';
 import { fmt } from './shape.js';
 
 export interface BatchNormState {
@@ -16,11 +18,9 @@ export interface BatchNormState {
   momentum: number;
   eps: number;
   /** Fused activation applied to the normalised output. */
-  activation?: 'relu' | 'relu6';
+  activation?: Activation;
 }
 
-const FLT_MAX = 3.4028234663852886e38;
-const CLAMPS = { none: [-FLT_MAX, FLT_MAX], relu: [0, FLT_MAX], relu6: [0, 6] } as const;
 
 interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
 
@@ -34,17 +34,12 @@ function geometry(x: Tensor): Geometry {
 
 interface Mode { training: boolean; affine: boolean; momentum: number; eps: number; clamp: readonly [number, number] }
 
-/** Binds each named tensor under its scalar and vec4 names (`x` and `x4`): an entry point uses one. */
-function launch(entry: string, geo: Geometry, buffers: Record<string, Tensor>, mode: Mode, perChannel = false): void {
-  const rt = runtime();
-  const bound: Record<string, GPUBuffer> = {};
-  for (const [name, t] of Object.entries(buffers)) { bound[name] = t.buffer; bound[`${name}4`] = t.buffer; }
+function launch(entry: string, geo: Geometry, tensors: Record<string, Tensor>, mode: Mode, perChannel = false): void {
   const invocations = perChannel ? geo.C : (geo.width === 'v4' ? geo.C / 4 : geo.C) * geo.chunks;
-  const { WG } = rt.tuning.batchnorm;
-  rt.run('batchnorm', entry, bound, {
+  dispatch('batchnorm', entry, tensors, {
     rows: geo.rows, C: geo.C, chunk: geo.chunk, chunks: geo.chunks, momentum: mode.momentum, eps: mode.eps,
     training: mode.training ? 1 : 0, affine: mode.affine ? 1 : 0, lo: mode.clamp[0], hi: mode.clamp[1],
-  }, grid(invocations, WG), { WG });
+  }, invocations, { WG: runtime().tuning.batchnorm.WG });
 }
 
 function checkChannels(what: string, t: Tensor | undefined, C: number, x: Tensor): void {
@@ -64,14 +59,13 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
   }
   if (training && geo.rows < 2) throw new RangeError(`batchNorm: training needs more than one value per channel, x is ${fmt(x.shape)}`);
   const affine = !!weight;
-  const mode = { training, affine, momentum: s.momentum, eps: s.eps, clamp: CLAMPS[s.activation ?? 'none'] };
+  const mode = { training, affine, momentum: s.momentum, eps: s.eps, clamp: clampRange(s.activation) };
   // Without affine parameters, a read-only input of the same dispatch fills their (unread) bindings.
-  const affineParams = (standIn: Tensor) => ({ weight: weight ?? standIn, bias: bias ?? standIn });
   const stats = Tensor.empty([2, geo.C], 'batchnorm stats');
   const fwd = Tensor.empty([2, geo.C], 'batchnorm scale and bias');
   const partial = Tensor.empty([training ? geo.chunks : 1, 2, geo.C], 'batchnorm partial sums');
   if (training) launch(`stats_${geo.width}`, geo, { x, partial }, mode);
-  launch('finalize_forward', geo, { x, partial, stats, fwd, running_mean: s.runningMean, running_var: s.runningVar, ...affineParams(x) }, mode, true);
+  launch('finalize_forward', geo, { x, partial, stats, fwd, running_mean: s.runningMean, running_var: s.runningVar, weight: weight ?? x, bias: bias ?? x }, mode, true);
   const out = Tensor.empty(x.shape, 'batchnorm output');
   launch(`apply_${geo.width}`, geo, { x, stats, fwd, out }, mode);
   partial.dispose();
@@ -81,7 +75,7 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
     const coef = Tensor.empty([3, geo.C], 'batchnorm coefficients');
     const dweight = Tensor.empty([geo.C], 'batchnorm dweight'), dbias = Tensor.empty([geo.C], 'batchnorm dbias');
     launch(`grad_sums_${geo.width}`, geo, { x, g, stats, fwd, partial }, mode);
-    launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, ...affineParams(g) }, mode, true);
+    launch('finalize_backward', geo, { partial, stats, coef, dweight, dbias, weight: weight ?? g }, mode, true);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, 'batchnorm dx');

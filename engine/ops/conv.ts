@@ -1,7 +1,10 @@
-// General 2-D convolution (no bias) of NHWC inputs with HWIO weights, and the geometry and
-// partial-sum reduction shared with the depthwise convolution.
+// General 2-D convolution (no bias) of NHWC inputs with HWIO weights, and the geometry shared
+// with the depthwise convolution. Kernels: kernels/conv.wgsl.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, sizeOf, Tensor, type Shape } from '../tensor.js';
+import { record, Tensor, type Shape } from '../tensor.js';
+import { activationGrad, clampRange, type Epilogue } from './elementwise.js';
+import { columnSums, sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 export interface ConvOptions { stride: 1 | 2; padding: number }
@@ -24,36 +27,16 @@ export function weightGradChunks(perChunk: number, rows: number): number {
   return Math.max(1, Math.min(rows, 65535, Math.ceil(runtime().tuning.weightGradSplit.workgroups / perChunk)));
 }
 
-/** Adds up the leading axis of `parts` ([k, ...shape]) into a new tensor of `shape`, and disposes `parts`. */
-export function sumPartials(parts: Tensor, shape: Shape): Tensor {
-  const len = sizeOf(shape);
-  const out = Tensor.empty(shape);
-  const WG = runtime().tuning.conv2d.WG;
-  runtime().run('conv2d', 'sum_partials', { a: parts.buffer, out: out.buffer }, params({ len, parts: parts.size / len }), grid(len, WG), { WG });
-  parts.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
-  return out;
-}
-
-type Params = Record<string, number>;
-const FIELDS = ['n', 'hi', 'wi', 'ca', 'ho', 'wo', 'co', 'kh', 'kw', 'stride', 'up', 'pad_h', 'pad_w',
-  'pixels_per_chunk', 'len', 'parts'];
-
-/** conv2d.wgsl's Params with every field an entry point does not use set to 0. */
-function params(given: Params): Params {
-  return Object.fromEntries(FIELDS.map((f) => [f, given[f] ?? 0]));
-}
-
 /** Entry point: the vec4 variant when the output channel count is a multiple of 4. */
 const entry = (name: string, co: number) => `${name}${co % 4 === 0 ? 4 : 1}`;
 
-function bindings(a: Tensor, w: Tensor, out: Tensor) {
-  return { a: a.buffer, a4: a.buffer, w: w.buffer, w4: w.buffer, out: out.buffer, out4: out.buffer };
-}
-
 interface Geometry { stride: number; up: number; padH: number; padW: number }
 
-/** The convolution of `a` (on its virtual input, see conv2d.wgsl) with w [KH, KW, Ca, Co], of shape `shape`. */
-function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
+/**
+ * The convolution of `a` (on its virtual input, see conv.wgsl) with w [KH, KW, Ca, Co], of shape
+ * `shape`, with the epilogue's bias and clamp applied as it is stored.
+ */
+function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry, epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
   const rt = runtime();
   const { TP, TC, WG } = rt.tuning.conv2d;
   const out = Tensor.empty(shape);
@@ -63,8 +46,10 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry): Tensor {
   const pixels = n * g.up * g.up * Math.ceil(ho / g.up) * Math.ceil(wo / g.up);
   const groups = Math.ceil(pixels / (TP * WG));
   const x = Math.min(groups, 65535);
-  rt.run('conv2d', entry('conv', co), bindings(a, w, out),
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW }),
+  const params = { n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW };
+  const tensors: Record<string, Tensor> = epilogue ? { a, w, out, bias: epilogue.bias } : { a, w, out };
+  dispatch('conv', entry(epilogue ? 'conv_bias' : 'conv', co), tensors,
+    epilogue ? { ...params, act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : params,
     [x, Math.ceil(co / TC), Math.ceil(groups / x)], { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return out;
 }
@@ -74,24 +59,43 @@ function transposeTaps(w: Tensor): Tensor {
   const [kh, kw, cin, cout] = w.shape;
   const out = Tensor.empty([kh, kw, cout, cin]);
   const WG = runtime().tuning.conv2d.WG;
-  runtime().run('conv2d', 'transpose_taps', { w: w.buffer, out: out.buffer }, params({ kh, kw, ca: cin, co: cout, len: w.size }), grid(w.size, WG), { WG });
+  dispatch('conv', 'transpose_taps', { w, out }, { kh, kw, ca: cin, co: cout, len: w.size }, w.size, { WG });
   return out;
 }
 
-/** Convolution of x [N, H, W, Cin] with w [KH, KW, Cin, Cout] into [N, Ho, Wo, Cout], Ho = floor((H + 2p - KH) / s) + 1. */
-export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions): Tensor {
+/**
+ * Convolution of x [N, H, W, Cin] with w [KH, KW, Cin, Cout] into [N, Ho, Wo, Cout], Ho = floor((H + 2p - KH) / s) + 1;
+ * a bias and an activation in the options are applied as the output is stored.
+ */
+export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions & Epilogue): Tensor {
   expectRank('conv2d', 'input', x, 4);
   expectRank('conv2d', 'weight', w, 4);
   const [n, , , cin] = x.shape;
   const [kh, kw, wcin, cout] = w.shape;
   if (wcin !== cin) throw new RangeError(`conv2d: weight ${fmt(w.shape)} takes ${wcin} input channels, input ${fmt(x.shape)} has ${cin}`);
   const [ho, wo] = convOutputSize('conv2d', x, kh, kw, opts);
-  const p = opts.padding;
-  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p });
-  return record(out, 'conv2d', [x, w], (g) => [
-    x.requiresGrad ? conv2dInputGrad(g, w, x.shape, opts) : null,
-    w.requiresGrad ? conv2dWeightGrad(x, g, w.shape, opts) : null,
-  ]);
+  const p = opts.padding, { bias, activation } = opts;
+  checkBias('conv2d', bias, cout);
+  const epilogue = bias || activation ? { bias: bias ?? Tensor.zeros([cout]), clamp: clampRange(activation) } : undefined;
+  const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p }, epilogue);
+  if (epilogue && !bias) epilogue.bias.dispose();   // safe: reused only after the recorded work is submitted
+  return record(out, 'conv2d', bias ? [x, w, bias] : [x, w], (g) => {
+    const gz = activation ? activationGrad(out, g, activation) : g;
+    const grads = [
+      x.requiresGrad ? conv2dInputGrad(gz, w, x.shape, opts) : null,
+      w.requiresGrad ? conv2dWeightGrad(x, gz, w.shape, opts) : null,
+      bias?.requiresGrad ? columnSums(gz, gz.size / cout, cout) : null,
+    ];
+    if (gz !== g) gz.dispose();
+    return grads;
+  });
+}
+
+/** Checks a per-output-channel bias [C]. */
+export function checkBias(op: string, bias: Tensor | undefined, C: number): void {
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== C)) {
+    throw new RangeError(`${op}: bias ${fmt(bias.shape)} does not match ${C} output channels`);
+  }
 }
 
 /** dL/dx: the transposed convolution, with zeros between gradient pixels for the stride and mirrored, transposed weights. */
@@ -116,8 +120,8 @@ function conv2dWeightGrad(x: Tensor, g: Tensor, shape: Shape, { stride, padding 
   const perChunk = Math.ceil(pixels / chunks);
   const parts = Math.ceil(pixels / perChunk);
   const partial = Tensor.empty(parts === 1 ? shape : [parts, ...shape]);
-  rt.run('conv2d', entry('weight_grad', co), bindings(x, g, partial),
-    params({ n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk }),
+  dispatch('conv', entry('weight_grad', co), { a: x, w: g, out: partial },
+    { n, hi, wi, ca, ho, wo, co, kh, kw, stride, up: 1, pad_h: padding, pad_w: padding, pixels_per_chunk: perChunk },
     [rowGroups, coGroups, parts], { TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return parts === 1 ? partial : sumPartials(partial, shape);
 }

@@ -1,20 +1,13 @@
 // Elementwise ops: sums and products of same-shape tensors, scaling, ReLU and ReLU6.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, sizeOf, Tensor, type Shape } from '../tensor.js';
+import { record, sizeOf, Tensor, type Shape } from '../tensor.js';
 import { sameShape } from './shape.js';
 
-function launch(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0, n = out.size, offset = 0): Tensor {
-  runtime().run('elementwise', entry, { a: a.buffer, b: (b ?? a).buffer, out: out.buffer }, { n, alpha, beta, offset },
-    grid(n), runtime().tuning.elementwise);
-  return out;
-}
-
-/** An op over whole same-size tensors: its vec4 entry when the size allows. */
+/** An op over whole same-size tensors (b only where the entry reads it): its vec4 entry when the size allows. */
 function map(entry: string, out: Tensor, a: Tensor, b: Tensor | null, alpha = 0, beta = 0): Tensor {
-  if (out.size % 4) return launch(entry, out, a, b, alpha, beta);
-  const n = out.size / 4;
-  runtime().run('elementwise', `${entry}4`, { a4: a.buffer, b4: (b ?? a).buffer, out4: out.buffer }, { n, alpha, beta, offset: 0 },
-    grid(n), runtime().tuning.elementwise);
+  const v4 = out.size % 4 === 0, n = v4 ? out.size / 4 : out.size;
+  dispatch('elementwise', v4 ? `${entry}4` : entry, b ? { out, a, b } : { out, a }, { n, alpha, beta }, n, runtime().tuning.elementwise);
   return out;
 }
 
@@ -53,18 +46,42 @@ export function copy(src: Tensor): Tensor {
   return map('scale', Tensor.empty(src.shape), src, null, 1);
 }
 
-function clampOp(name: string, x: Tensor, lo: number, hi: number): Tensor {
-  const out = map('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
-  return record(out, name, [x], (g) => [map('clamp_bwd', Tensor.empty(x.shape), x, g, lo, hi)]);
+/** The activations that ops can fuse into their output: clamps. */
+export type Activation = 'relu' | 'relu6';
+
+/** What a convolution or product can apply to its output as it stores it: a per-channel bias, then an activation. */
+export interface Epilogue { bias?: Tensor; activation?: Activation }
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/** The [lo, hi] clamp of an activation (none: every float). */
+export function clampRange(activation?: Activation): [number, number] {
+  return activation === 'relu' ? [0, FLT_MAX] : activation === 'relu6' ? [0, 6] : [-FLT_MAX, FLT_MAX];
 }
 
-export function relu(x: Tensor): Tensor { return clampOp('relu', x, 0, 3.4028234663852886e38); }
-export function relu6(x: Tensor): Tensor { return clampOp('relu6', x, 0, 6); }
+/** dL/dz of y = activation(z) from dL/dy `g` and y (or z: inside the clamp's open range either tells). */
+export function activationGrad(y: Tensor, g: Tensor, activation: Activation): Tensor {
+  const [lo, hi] = clampRange(activation);
+  return map('clamp_bwd', Tensor.empty(y.shape), y, g, lo, hi);
+}
+
+function clampOp(activation: Activation, x: Tensor): Tensor {
+  const [lo, hi] = clampRange(activation);
+  const out = map('clamp_fwd', Tensor.empty(x.shape), x, null, lo, hi);
+  return record(out, activation, [x], (g) => [activationGrad(x, g, activation)]);
+}
+
+export function relu(x: Tensor): Tensor { return clampOp('relu', x); }
+export function relu6(x: Tensor): Tensor { return clampOp('relu6', x); }
 
 /** Elements [start, start + size of `shape`) of a flat view of `x`, as a tensor of `shape`. */
 export function slice(x: Tensor, start: number, shape: Shape): Tensor {
   const n = sizeOf(shape);
   if (start < 0 || start + n > x.size) throw new RangeError(`slice: [${start}, ${start + n}) is outside a tensor of ${x.size} elements`);
-  const out = launch('slice_fwd', Tensor.empty(shape), x, null, 0, 0, n, start);
-  return record(out, 'slice', [x], (g) => [launch('slice_bwd', Tensor.zeros(x.shape), g, null, 0, 0, n, start)]);
+  const part = (entry: string, out: Tensor, a: Tensor) => {
+    dispatch('elementwise', entry, { out, a }, { n, offset: start }, n, runtime().tuning.elementwise);
+    return out;
+  };
+  const out = part('slice_fwd', Tensor.empty(shape), x);
+  return record(out, 'slice', [x], (g) => [part('slice_bwd', Tensor.zeros(x.shape), g)]);
 }

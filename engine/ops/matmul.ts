@@ -1,7 +1,11 @@
-// Matrix products and what is built on them: linear layers, 1x1 convolutions, bias add, and
-// the column sums that bias gradients and split-K products need.
+// Matrix products and what is built on them: linear layers and 1x1 convolutions (with a bias and
+// an activation applied as the product is stored), bias add, and column sums.
+import { dispatch, grid } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { record, Tensor } from '../tensor.js';
+import { activationGrad, clampRange, type Activation, type Epilogue } from './elementwise.js';
+import { checkBias } from './conv.js';
+import { columnSums } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
 const MAX_GROUPS = 65535;
@@ -30,23 +34,44 @@ export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tens
 /** [M, K] x [K, N] -> [M, N] */
 export function matmul(a: Tensor, b: Tensor): Tensor { return gemm(a, b); }
 
-/** A 1x1 convolution, stride 1: [N, H, W, Cin] x [Cin, Cout] -> [N, H, W, Cout]. */
-export function pointwiseConv(x: Tensor, w: Tensor): Tensor {
+/** A 1x1 convolution, stride 1: [N, H, W, Cin] x [Cin, Cout] (+ bias, then activation) -> [N, H, W, Cout]. */
+export function pointwiseConv(x: Tensor, w: Tensor, e: Epilogue = {}): Tensor {
   expectRank('pointwiseConv', 'the input', x, 4);
   expectRank('pointwiseConv', 'the weight', w, 2);
   const [n, h, wd, cin] = x.shape;
   if (w.shape[0] !== cin) throw new RangeError(`pointwiseConv: input ${fmt(x.shape)} has ${cin} channels, weight ${fmt(w.shape)} expects ${w.shape[0]}`);
-  return matmul(x.reshape([n * h * wd, cin]), w).reshape([n, h, wd, w.shape[1]]);
+  const flat = x.reshape([n * h * wd, cin]);
+  const y = e.bias || e.activation ? biasedProduct('pointwiseConv', flat, w, e) : matmul(flat, w);
+  return y.reshape([n, h, wd, w.shape[1]]);
 }
 
-/** [N, in] x [in, out] (+ bias [out]) -> [N, out] */
-export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+/** [N, in] x [in, out] (+ bias [out], then activation) -> [N, out] */
+export function linear(x: Tensor, w: Tensor, bias?: Tensor, activation?: Activation): Tensor {
   expectRank('linear', 'the input', x, 2);
   expectRank('linear', 'the weight', w, 2);
   if (x.shape[1] !== w.shape[0]) throw new RangeError(`linear: input ${fmt(x.shape)} has ${x.shape[1]} features, weight ${fmt(w.shape)} expects ${w.shape[0]}`);
-  const y = matmul(x, w);
-  return bias ? addBias(y, bias) : y;
+  return bias || activation ? biasedProduct('linear', x, w, { bias, activation }) : matmul(x, w);
 }
+
+/** activation(x w + bias) for x [M, K], w [K, N] in one pass where K is not split. */
+function biasedProduct(op: string, x: Tensor, w: Tensor, { bias, activation }: Epilogue): Tensor {
+  const [M, K] = x.shape, N = w.shape[1];
+  checkBias(op, bias, N);
+  const b = bias ?? Tensor.zeros([N]);
+  const out = product(x, w, M, N, K, [K, 1], [N, 1], { bias: b, clamp: clampRange(activation) });
+  if (!bias) b.dispose();   // safe: the pool hands it out again only after the recorded work is submitted
+  return record(out, op, bias ? [x, w, bias] : [x, w], (g) => {
+    const gz = activation ? activationGrad(out, g, activation) : g;
+    const grads = [
+      x.requiresGrad ? gemm(gz, w, false, true) : null,
+      w.requiresGrad ? gemm(x, gz, true, false) : null,
+      bias?.requiresGrad ? columnSums(gz, M, N) : null,
+    ];
+    if (gz !== g) gz.dispose();
+    return grads;
+  });
+}
+
 
 /** x + bias along the last dimension: [..., C] + [C]. */
 export function addBias(x: Tensor, bias: Tensor): Tensor {
@@ -55,10 +80,10 @@ export function addBias(x: Tensor, bias: Tensor): Tensor {
   if (x.shape.at(-1) !== C) throw new RangeError(`addBias: bias ${fmt(bias.shape)} does not match the last dimension of ${fmt(x.shape)}`);
   const rows = C ? x.size / C : 0;
   const out = Tensor.empty(x.shape);
-  const rt = runtime();
-  const { WG } = rt.tuning.elementwise;
-  rt.run('matmul', 'add_bias', { a: x.buffer, b: bias.buffer, c: out.buffer },
-    { M: rows, N: C, K: 0, sam: 0, sak: 0, sbk: 0, sbn: 0, m0: 0, kc: 0 }, grid(x.size, WG), { WGN: WG });
+  const { WG } = runtime().tuning.elementwise;
+  const [lo, hi] = clampRange();
+  dispatch('matmul', 'add_bias', { a: x, b: bias, c: out }, { M: rows, N: C, act_lo: lo, act_hi: hi }, grid(x.size, WG),
+    { WGN: WG });
   return record(out, 'addBias', [x, bias], (g) => [
     x.requiresGrad ? g : null,
     bias.requiresGrad ? sumColumns(g.reshape([rows, C])) : null,
@@ -71,21 +96,6 @@ export function sumColumns(x: Tensor): Tensor {
   const [rows, cols] = x.shape;
   const out = columnSums(x, rows, cols);
   return record(out, 'sumColumns', [x], (g) => [addBias(Tensor.zeros(x.shape), g)]);
-}
-
-/** [rows, cols] -> [cols] in passes of chunk sums, none of them differentiable. */
-function columnSums(x: Tensor, rows: number, cols: number): Tensor {
-  const rt = runtime();
-  const { WG, rows: chunkRows } = rt.tuning.sumColumns;
-  const chunk = Math.max(chunkRows, Math.ceil(rows / MAX_GROUPS));
-  const chunks = Math.max(1, Math.ceil(rows / chunk));
-  const out = Tensor.empty(chunks === 1 ? [cols] : [chunks, cols]);
-  const [gx, gz] = grid(cols, WG);
-  rt.run('reduce', 'sum_columns', { x: x.buffer, out: out.buffer }, { rows, cols, chunk }, [gx, chunks, gz], { WG });
-  if (chunks === 1) return out;
-  const sums = columnSums(out, chunks, cols);
-  out.dispose();
-  return sums;
 }
 
 /**
@@ -110,7 +120,8 @@ function blockWidth(N: number): { TN: number; WGN: number } {
  * C = A x B with A(m, k) = a[m * aStrides[0] + k * aStrides[1]] and B(k, n) likewise. When the
  * output has too few workgroups to fill the device, K is split and the slices summed.
  */
-function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number]): Tensor {
+function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number],
+                 epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
   const rt = runtime();
   const { WG } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
@@ -128,16 +139,27 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   // vec4 accesses wherever whole vec4s line up: rows of C, rows of B, columns of A (see matmul.wgsl).
   const store4 = N % 4 === 0 && TN % 4 === 0;
   const A4 = Number(M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
-  const buffers = { a: a.buffer, a4: a.buffer, b: b.buffer, b4: b.buffer, [store4 ? 'c4' : 'c']: c.buffer };
+  // The epilogue goes into the product's store unless K is split; then into the pass that adds the bias.
+  const fused = epilogue && splits === 1;
+  const tensors: Record<string, Tensor> = fused ? { a, b, c, bias: epilogue.bias } : { a, b, c };
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
+  const clamp: Record<string, number> = fused ? { act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : {};
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
-    rt.run('matmul', store4 ? 'matmul_store4' : 'matmul', buffers, { ...params, m0: g0 * TM * WGM },
-      [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
+    dispatch('matmul', `${store4 ? 'matmul_store4' : 'matmul'}${fused ? '_bias' : ''}`, tensors,
+      { ...params, ...clamp, m0: g0 * TM * WGM }, [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
   }
   if (splits === 1) return c;
   const sums = columnSums(c, splits, M * N);
   c.dispose();
-  const out = sums.reshape([M, N]);
+  if (!epilogue) {
+    const out = sums.reshape([M, N]);
+    sums.dispose();
+    return out;
+  }
+  const out = Tensor.empty([M, N]);
+  const [lo, hi] = epilogue.clamp, WGE = rt.tuning.elementwise.WG;
+  dispatch('matmul', 'add_bias', { a: sums, b: epilogue.bias, c: out }, { M, N, act_lo: lo, act_hi: hi }, grid(M * N, WGE),
+    { WGN: WGE });
   sums.dispose();
   return out;
 }

@@ -1,19 +1,17 @@
 // The softmax-weighted mix of candidate outputs used by the supernet: sum_k w[k] xs[k], with
 // gradients to every candidate and to w, which stays on the GPU. Kernels: kernels/mix.wgsl.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { record, Tensor } from '../tensor.js';
 import { softmax } from './loss.js';
 import { fmt, sameShape } from './shape.js';
 
 const PER_DISPATCH = 4;  // candidates bound by one dispatch (x0..x3)
 
-function launch(entry: string, buffers: Record<string, Tensor>, params: { n: number; k0?: number; count?: number; accumulate?: boolean; chunk?: number; chunks?: number },
+function launch(entry: string, tensors: Record<string, Tensor>, params: { n: number; k0?: number; count?: number; accumulate?: boolean; chunk?: number; chunks?: number },
                 invocations: number): void {
-  const rt = runtime();
-  const { WG } = rt.tuning.mix;
-  const bound = Object.fromEntries(Object.entries(buffers).map(([k, t]) => [k, t.buffer]));
-  const { n, k0 = 0, count = 1, accumulate = false, chunk = 0, chunks = 0 } = params;
-  rt.run('mix', entry, bound, { n, k0, count, accumulate: accumulate ? 1 : 0, chunk, chunks }, grid(invocations, WG), { WG });
+  const { accumulate, ...rest } = params;
+  dispatch('mix', entry, tensors, { count: 1, ...rest, accumulate: accumulate ? 1 : 0 }, invocations, { WG: runtime().tuning.mix.WG });
 }
 
 /** Binds xs[k0 ..] as x0..x3; unused slots repeat x0 (never read). */

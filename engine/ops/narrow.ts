@@ -1,12 +1,12 @@
 // A window of a tensor along one axis, x[..., start:start+length, ...], with its gradient: the
 // view that lets candidates of different sizes share one weight (a 3x3 kernel as the centre of a
 // 7x7 one, the first channels of a wider expansion).
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor, type Shape } from '../tensor.js';
+import { record, Tensor, type Shape } from '../tensor.js';
 
 function launch(entry: string, out: Tensor, x: Tensor, axisLen: number, inner: number, start: number, len: number): Tensor {
-  runtime().run('narrow', entry, { x: x.buffer, out: out.buffer }, { n: out.size, axis: axisLen, inner, start, len },
-    grid(out.size), runtime().tuning.elementwise);
+  dispatch('narrow', entry, { x, out }, { n: out.size, axis: axisLen, inner, start, len }, out.size, runtime().tuning.elementwise);
   return out;
 }
 

@@ -1,13 +1,14 @@
 // Global average pooling over the spatial dims of an NHWC tensor. Kernels: kernels/pool.wgsl.
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, record, Tensor } from '../tensor.js';
+import { record, Tensor } from '../tensor.js';
 import { expectRank } from './shape.js';
 
 /** One invocation per (n, c) of the [N, H, W, C] input `shape`. */
 function launch(entry: string, src: Tensor, out: Tensor, shape: readonly number[]): Tensor {
   const [N, H, W, C] = shape;
   const { WG } = runtime().tuning.pool;
-  runtime().run('pool', entry, { x: src.buffer, out: out.buffer }, { N, HW: H * W, C }, grid(N * C, WG), { WG });
+  dispatch('pool', entry, { x: src, out }, { N, HW: H * W, C }, N * C, { WG });
   return out;
 }
 

@@ -2,8 +2,9 @@
 // update, kept outside every scope), per-parameter step counts (parameters without a gradient
 // are skipped, as in PyTorch), gradient reset, and the checkpoint round trip.
 import { copy } from '../ops/elementwise.js';
+import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { grid, keep, Tensor } from '../tensor.js';
+import { keep, Tensor } from '../tensor.js';
 import type { ParamValue } from '../queue.js';
 
 /** A checkpointable optimizer state: tensors named `<param index>.<slot>` and a JSON part. */
@@ -43,13 +44,9 @@ export abstract class Optimizer {
     return (this.slots[i][name] ??= keep(zero ? Tensor.zeros(this.params[i].shape) : Tensor.empty(this.params[i].shape, `optimizer ${name}`)));
   }
 
-  protected run(entry: string, buffers: Record<string, Tensor>, params: Record<string, ParamValue>): void {
-    const rt = runtime();
-    const { WG } = rt.tuning.optim;
-    const n = buffers.param.size;
-    const defaults = { lr: 0, weight_decay: 0, momentum: 0, nesterov: 0, first: 0, beta1: 0, beta2: 0, eps: 0, step_size: 0, bias_correction2_sqrt: 1 };
-    const bound = Object.fromEntries(Object.entries(buffers).map(([k, t]) => [k, t.buffer]));
-    rt.run('optim', entry, bound, { ...defaults, ...params, n }, grid(Math.ceil(n / 4), WG), { WG });
+  protected run(entry: string, tensors: Record<string, Tensor>, params: Record<string, ParamValue>): void {
+    const n = tensors.param.size;
+    dispatch('optim', entry, tensors, { ...params, n }, Math.ceil(n / 4), { WG: runtime().tuning.optim.WG });
   }
 
   /** The live state (not copies): read it before the next step. */

@@ -4,7 +4,6 @@ import { conv2d } from '../../engine/ops/conv.js';
 import { Random } from '../../engine/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { tuningFor } from '../../engine/tuning.js';
-import '../../engine/autograd.js';
 import { engine } from '../helpers.js';
 import { checkConvOp } from './conv_check.js';
 import type { ConvGeometry } from '../reference/conv.js';

@@ -3,7 +3,6 @@
 import * as assert from 'uvu/assert';
 import type { Random } from '../../engine/random.js';
 import { Tensor, tidyAsync } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, dot, numericGrad, randomArray } from '../helpers.js';
 import { convBackwardRef, convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
 

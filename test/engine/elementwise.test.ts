@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { add, axpby, mul, relu, relu6, scale, slice } from '../../engine/ops/elementwise.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, engine, randomArray } from '../helpers.js';
 
 await engine();

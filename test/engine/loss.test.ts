@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { crossEntropy, softmax } from '../../engine/ops/loss.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import * as ref from '../reference/loss.js';
 
@@ -36,7 +35,7 @@ for (const [N, C] of [[1, 1], [1, 10], [7, 3], [33, 13], [256, 1000]]) {
       const upstream = 1.7;
       const tl = Tensor.fromArray(logits, [N, C], true);
       const loss = await tidy(() => {
-        const loss = crossEntropy(tl, Tensor.fromArray(labels, [N]), { labelSmoothing: eps });
+        const loss = crossEntropy(tl, labels, { labelSmoothing: eps });
         loss.backward(Tensor.fromArray([upstream], []));
         return loss;
       }).item();
@@ -52,14 +51,14 @@ for (const [N, C] of [[1, 1], [1, 10], [7, 3], [33, 13], [256, 1000]]) {
 
 test('softmax and cross-entropy stay finite for huge logits', async () => {
   const logits = [1000, -1000, 999, 0, 3e4, -3e4];
-  const loss = await crossEntropy(Tensor.fromArray(logits, [2, 3]), Tensor.fromArray([2, 1], [2])).item();
+  const loss = await crossEntropy(Tensor.fromArray(logits, [2, 3]), [2, 1]).item();
   assertClose([loss], [ref.crossEntropy(logits, [2, 1], 3)], 'loss');
   assertClose(await softmax(Tensor.fromArray(logits, [2, 3])).toArray(), ref.softmax(logits, 3), 'softmax');
 });
 
 test('cross-entropy checks the labels against the logits; softmax wants a positive temperature', () => {
   assert.throws(() => softmax(Tensor.zeros([2, 3]), 0), /softmax: temperature 0 must be positive/);
-  assert.throws(() => crossEntropy(Tensor.zeros([4, 3]), Tensor.zeros([3])), /crossEntropy: labels \[3\] do not match logits \[4, 3\]/);
+  assert.throws(() => crossEntropy(Tensor.zeros([4, 3]), [0, 1, 2]), /crossEntropy: 3 labels do not match logits \[4, 3\]/);
 });
 
 test.run();

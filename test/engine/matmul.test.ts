@@ -4,7 +4,6 @@ import { addBias, gemm, linear, matmul, pointwiseConv, sumColumns } from '../../
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
 import { tuningFor, type Tuning } from '../../engine/tuning.js';
-import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import * as ref from '../reference/matmul.js';
 

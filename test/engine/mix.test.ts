@@ -3,7 +3,6 @@ import { mix, weightedSum } from '../../engine/ops/mix.js';
 import * as assert from 'uvu/assert';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import * as ref from '../reference/mix.js';
 

@@ -6,7 +6,6 @@ import { SGD } from '../../engine/optim/sgd.js';
 import { Random } from '../../engine/random.js';
 import { keep, Tensor, tidy } from '../../engine/tensor.js';
 import { scale } from '../../engine/ops/elementwise.js';
-import '../../engine/autograd.js';
 import { assertClose, engine, randomArray } from '../helpers.js';
 import * as ref from '../reference/optim.js';
 

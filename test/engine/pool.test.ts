@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { globalAvgPool } from '../../engine/ops/pool.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, dot, engine, numericGrad, randomArray } from '../helpers.js';
 import * as ref from '../reference/pool.js';
 

@@ -7,7 +7,6 @@ import { crossEntropy } from '../../engine/ops/loss.js';
 import { SGD } from '../../engine/optim/sgd.js';
 import { Random } from '../../engine/random.js';
 import { noGrad, Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { mapArchParams, type ArchParams } from '../../nas/arch_params.js';
 import { applyOverride, loadConfig } from '../../nas/config.js';
 import { chainedCost } from '../../nas/cost_chain.js';
@@ -30,13 +29,13 @@ const mixOpts = { temperature: 1, doubleSoftmax: false };
 
 /** Class c of 4 lights up quadrant c, under noise. */
 function batch(rng: Random, n: number) {
-  const s = 16, x = new Float32Array(n * s * s), y = new Float32Array(n);
+  const s = 16, x = new Float32Array(n * s * s), y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = rng.int(4);
     y[i] = c;
     for (let r = 0; r < s; r++) for (let q = 0; q < s; q++) x[(i * s + r) * s + q] = (((r < s / 2 ? 0 : 2) + (q < s / 2 ? 0 : 1)) === c ? 1 : 0) + 0.3 * rng.normal();
   }
-  return { x: Tensor.fromArray(x, [n, s, s, 1]), y: Tensor.fromArray(y, [n]) };
+  return { x: Tensor.fromArray(x, [n, s, s, 1]), y };
 }
 
 const randomParams = (rng: Random, scale: number): ArchParams => mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => scale * rng.normal()));
@@ -58,13 +57,13 @@ for (const policy of ['all', 'uniform'] as const) {
       const { x, y } = batch(rng, 32);
       const loss = tidy(() => {
         sgd.zeroGrad();
-        const l = crossEntropy(net.forwardSampled(x, sampled, layout, weights), y);
+        const l = crossEntropy(net.forward(x, sampled, layout, weights), y);
         l.backward();
         sgd.step();
         return l;
       });
       losses.push(await loss.item());
-      loss.dispose(); x.dispose(); y.dispose();
+      loss.dispose(); x.dispose();
     }
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(mean(losses.slice(-5)) * 5 < mean(losses.slice(0, 5)), `loss ${mean(losses.slice(0, 5)).toFixed(3)} -> ${mean(losses.slice(-5)).toFixed(3)}`);
@@ -88,13 +87,13 @@ test('one uniformly drawn op per step: shared weights learn where independent on
       const loss = tidy(() => {
         sgd.zeroGrad();
         const w = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
-        const l = crossEntropy(net.forwardSampled(x, sampled, layout, w), y);
+        const l = crossEntropy(net.forward(x, sampled, layout, w), y);
         l.backward();
         sgd.step();
         return l;
       });
       losses.push(await loss.item());
-      loss.dispose(); x.dispose(); y.dispose();
+      loss.dispose(); x.dispose();
     }
     net.dispose();
     return losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
@@ -113,13 +112,13 @@ test('memory follows the sampled network: one op a row needs far less than all o
     const layout = mixLayout(space, sampled);
     rt.pool.resetPeak();
     const base = rt.pool.memory().liveBytes;
-    tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size])), y).backward());
+    tidy(() => crossEntropy(net.forward(x, sampled, layout, Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size])), y).backward());
     net.parameters().forEach((p) => { p.grad?.dispose(); p.grad = null; });
     return rt.pool.memory().peakBytes - base;
   };
   const one = peak('uniform'), all = peak('all');
   assert.ok(one < 0.5 * all, `peak with one op ${one} B, with all ${all} B`);
-  net.dispose(); x.dispose(); y.dispose();
+  net.dispose(); x.dispose();
 });
 
 // Batch norm here uses running statistics: with batch statistics every input moves every
@@ -133,9 +132,9 @@ test('architecture gradients through the supernet match finite differences of th
   const sampled = sampleOps(space, params, 2, 'prob', rng);
   const layout = mixLayout(space, sampled);
   const { x, y } = batch(rng, 8);
-  const lossAt = (p: ArchParams) => noGrad(() => tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, Tensor.fromArray(mixWeights(space, p, sampled, layout, mixOpts), [layout.size])), y)));
+  const lossAt = (p: ArchParams) => noGrad(() => tidy(() => crossEntropy(net.forward(x, sampled, layout, Tensor.fromArray(mixWeights(space, p, sampled, layout, mixOpts), [layout.size])), y)));
   const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], true);
-  tidy(() => crossEntropy(net.forwardSampled(x, sampled, layout, W), y).backward());
+  tidy(() => crossEntropy(net.forward(x, sampled, layout, W), y).backward());
   const grad = mixWeightsBackward(space, params, sampled, layout, mixOpts, await W.grad!.toArray());
   // Check the entries with the largest gradients of each kind (small ones drown in float32 noise).
   for (const kind of ['betas', 'head', 'stack'] as const) {
@@ -150,7 +149,7 @@ test('architecture gradients through the supernet match finite differences of th
       assert.ok(Math.abs(num - v) <= 2e-4 + 0.02 * Math.abs(v), `${kind}[${i}][${j}]: backward ${v}, finite differences ${num}`);
     }
   }
-  net.dispose(); x.dispose(); y.dispose(); W.grad!.dispose(); W.dispose();
+  net.dispose(); x.dispose(); W.grad!.dispose(); W.dispose();
 });
 
 test('the architecture step optimises the expected cost at optim.sub_obj.cost_temperature', async () => {
@@ -159,8 +158,8 @@ test('the architecture step optimises the expected cost at optim.sub_obj.cost_te
   for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
   const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
   const b = batch(rng, 8);
-  const host = { x: await b.x.toArray() as Float32Array, y: Int32Array.from(await b.y.toArray()), n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
-  b.x.dispose(); b.y.dispose();
+  const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  b.x.dispose();
   for (const T of [1, 0.2]) {
     const c = structuredClone(cfg);
     applyOverride(c, `optim.sub_obj.cost_temperature=${T}`);

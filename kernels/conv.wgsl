@@ -1,6 +1,7 @@
 // General 2-D convolution of channels-last tensors as an implicit matrix product: the forward
 // pass, the gradient to the input (the same kernel on the transposed problem), per-chunk partial
-// sums of the gradient to the weights, and the passes that prepare and finish those.
+// sums of the gradient to the weights (added up by sum_partials in reduce.wgsl), and the pass
+// that mirrors the taps for the input gradient.
 //
 // An invocation owns TP output pixels x TC output channels. The output-channel block comes from
 // workgroup_id.y and the lanes walk pixels, so on lavapipe every weight load has one address for
@@ -26,7 +27,8 @@ struct Params {
   up: u32,      // the virtual input has up - 1 zeros between real pixels (transposed: up = stride)
   pad_h: i32, pad_w: i32,              // padding of the virtual input
   pixels_per_chunk: u32,               // weight gradient: output pixels per partial sum (one per workgroup_id.z)
-  len: u32, parts: u32,                // sum_partials: out[len] = sum of `parts` slices
+  len: u32,                            // transpose_taps: weights
+  act_lo: f32, act_hi: f32,            // conv_bias: the output clamp
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,6 +38,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
 
 alias Row = array<vec4f, MAX_TC / 4u>;
 
@@ -68,6 +71,19 @@ fn store_row4(i: u32, co: u32, r: Row) {
 
 fn store_row1(i: u32, co: u32, r: Row) {
   for (var j = 0u; j < TC; j++) { if (co + j < p.co) { out[i + j] = r[j / 4u][j % 4u]; } }
+}
+
+// The bias of output channels co..co+TC-1 (0 past co: never stored), loaded once per invocation.
+fn bias_row(co: u32) -> Row {
+  var o = Row();
+  for (var j = 0u; j < TC; j++) { if (co + j < p.co) { o[j / 4u][j % 4u] = bias[co + j]; } }
+  return o;
+}
+
+fn biased(r: Row, bias: Row) -> Row {
+  var o = Row();
+  for (var q = 0u; q < TC / 4u; q++) { o[q] = clamp(r[q] + bias[q], vec4f(p.act_lo), vec4f(p.act_hi)); }
+  return o;
 }
 
 // Real input index of virtual coordinate v, or -1 where v falls on padding or an inserted zero.
@@ -162,6 +178,20 @@ fn conv1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, b.acc[t]); } }
 }
 
+@compute @workgroup_size(WG)
+fn conv_bias4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  let bb = bias_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row4(u32(o), b.co, biased(b.acc[t], bb)); } }
+}
+
+@compute @workgroup_size(WG)
+fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  let bb = bias_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, biased(b.acc[t], bb)); } }
+}
+
 // out[tap, co, ci] = w[kh * kw - 1 - tap, ci, co] with ca = ci count, co = co count: the weights
 // of the transposed convolution (mirrored taps, input and output channels swapped).
 @compute @workgroup_size(WG)
@@ -225,14 +255,4 @@ fn weight_grad4(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 fn weight_grad1(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r = weight_grad_taps(wg, lid, false);
   for (var j = 0u; j < 4u; j++) { if (r.ok && r.ci + j < p.ca) { store_row1(r.o + j * p.co, r.co, r.acc[j]); } }
-}
-
-// out[i] = sum over k < parts of a[k * len + i]: the second pass of the weight gradients.
-@compute @workgroup_size(WG)
-fn sum_partials(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = (wg.y * nwg.x + wg.x) * WG + lid.x;
-  if (i >= p.len) { return; }
-  var s = 0.0;
-  for (var k = 0u; k < p.parts; k++) { s += a[k * p.len + i]; }
-  out[i] = s;
 }
