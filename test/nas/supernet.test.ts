@@ -15,6 +15,7 @@ import { opKey } from '../../nas/ops.js';
 import { SearchModel } from '../../nas/search_step.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
 import { sampleOps } from '../../nas/sampling.js';
+import type { SampledOps } from '../../nas/cost_chain.js';
 import { buildSpace } from '../../nas/space.js';
 import { Supernet } from '../../nas/supernet.js';
 import { engine } from '../helpers.js';
@@ -40,34 +41,42 @@ function batch(rng: Random, n: number) {
 
 const randomParams = (rng: Random, scale: number): ArchParams => mapArchParams(space, (_k, _i, n) => Float64Array.from({ length: n }, () => scale * rng.normal()));
 
+/**
+ * Losses of `steps` SGD steps of a fresh supernet on the quadrant task, each step running the ops
+ * `draw` gives: held fixed, or drawn anew each step.
+ */
+async function trainLosses(seed: number, shareWeights: boolean, steps: number, draw: (rng: Random, p: ArchParams) => SampledOps) {
+  const rng = new Random(seed);
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights }, rng);
+  const params = randomParams(rng, 1e-3);
+  const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const sampled = draw(rng, params), layout = mixLayout(space, sampled);
+    const { x, y } = batch(rng, 32);
+    const loss = tidy(() => {
+      sgd.zeroGrad();
+      const w = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
+      const l = crossEntropy(net.forward(x, sampled, layout, w), y);
+      l.backward();
+      sgd.step();
+      return l;
+    });
+    losses.push(await loss.item());
+    loss.dispose(); x.dispose();
+  }
+  net.dispose();
+  return losses;
+}
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
 // Every candidate active (the policy of supernet validation), and one sampled path held fixed:
-// both learn a separable task fast. (A fresh uniform sample every step learns too, but needs
-// hundreds of steps: each op trains only when drawn.)
+// both learn a separable task fast.
 for (const policy of ['all', 'uniform'] as const) {
   test(`a tiny supernet learns: loss falls 5x in 40 steps (${policy === 'all' ? 'every candidate' : 'one sampled path'})`, async () => {
-    const rng = new Random(1);
-    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: false }, rng);
-    const params = randomParams(rng, 1e-3);
-    const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
-    const sampled = sampleOps(space, params, 1, policy, rng);
-    const layout = mixLayout(space, sampled);
-    const weights = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
-    const losses: number[] = [];
-    for (let step = 0; step < 40; step++) {
-      const { x, y } = batch(rng, 32);
-      const loss = tidy(() => {
-        sgd.zeroGrad();
-        const l = crossEntropy(net.forward(x, sampled, layout, weights), y);
-        l.backward();
-        sgd.step();
-        return l;
-      });
-      losses.push(await loss.item());
-      loss.dispose(); x.dispose();
-    }
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    let fixed: SampledOps | undefined;
+    const losses = await trainLosses(1, false, 40, (rng, p) => (fixed ??= sampleOps(space, p, 1, policy, rng)));
     assert.ok(mean(losses.slice(-5)) * 5 < mean(losses.slice(0, 5)), `loss ${mean(losses.slice(0, 5)).toFixed(3)} -> ${mean(losses.slice(-5)).toFixed(3)}`);
-    net.dispose(); weights.dispose();
   });
 }
 
@@ -75,29 +84,7 @@ for (const policy of ['all', 'uniform'] as const) {
 // its channels mean something else than its rivals', so the loss hardly falls in 60 steps; with the
 // candidates windowing shared weights (nas/shared_mbconv.ts) it falls as for a fixed path.
 test('one uniformly drawn op per step: shared weights learn where independent ones do not', async () => {
-  const finalLoss = async (shareWeights: boolean) => {
-    const rng = new Random(2);
-    const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights }, rng);
-    const params = randomParams(rng, 1e-3);
-    const sgd = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
-    const losses: number[] = [];
-    for (let step = 0; step < 60; step++) {
-      const sampled = sampleOps(space, params, 1, 'uniform', rng), layout = mixLayout(space, sampled);
-      const { x, y } = batch(rng, 32);
-      const loss = tidy(() => {
-        sgd.zeroGrad();
-        const w = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size]);
-        const l = crossEntropy(net.forward(x, sampled, layout, w), y);
-        l.backward();
-        sgd.step();
-        return l;
-      });
-      losses.push(await loss.item());
-      loss.dispose(); x.dispose();
-    }
-    net.dispose();
-    return losses.slice(-10).reduce((s, v) => s + v, 0) / 10;
-  };
+  const finalLoss = async (share: boolean) => mean((await trainLosses(2, share, 60, (rng, p) => sampleOps(space, p, 1, 'uniform', rng))).slice(-10));
   const shared = await finalLoss(true), independent = await finalLoss(false);
   assert.ok(shared * 2 < independent, `mean loss of the last 10 steps: shared ${shared.toFixed(3)}, independent ${independent.toFixed(3)}`);
 });
