@@ -6,7 +6,7 @@ export { init, destroy } from './engine/runtime.js';
 export { listAdapters, type AdapterEntry } from './engine/device.js';
 export {
   openEngine, resolveConfig, searchCosts, expectedCost, countArch, buildLatencyTable, search, derive, retrain, validateModel,
-  exportModel, progressReporter,
+  exportModel, progressReporter, sampleArchitectures,
   type Progress, type RunOptions, type SearchRunOptions, type SearchRunResult, type RetrainRunOptions, type ExportResult,
   type LatencyTableOptions,
 } from './nas/api.js';

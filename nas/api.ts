@@ -8,6 +8,7 @@ import { destroy, init, runtime, type Runtime } from '../engine/runtime.js';
 import { Random } from '../engine/random.js';
 import { noGrad, Tensor, tidy } from '../engine/tensor.js';
 import { archParamsFromJson, zeroArchParams } from './arch_params.js';
+import { summarizeArch } from './arch_summary.js';
 import { applyOverrides, loadConfig, type Config } from './config.js';
 import { chainedCost } from './cost_chain.js';
 import { costLoss, costLossOptions } from './cost_loss.js';
@@ -17,16 +18,18 @@ import {
 } from './cost_table.js';
 import { opCounts, sumCounts } from './counting.js';
 import { openDataset } from './data/dataset.js';
+import { costBand, derivedRecord } from './derive.js';
 import { derivedBn, type DerivedNet } from './derived.js';
 import { exportFolded, isFoldedDir, type FoldedMeta, type FoldedNet } from './export.js';
 import { readText, writeFileAtomic } from './io.js';
 import { calibrateTable, measureOp } from './latency.js';
-import { archOps, formatArch, readNetConfig, totalLayers, type ArchShape, type NetConfig } from './net_config.js';
+import { archOps, formatArch, readNetConfig, totalLayers, writeNetConfigPair, type ArchShape, type NetConfig } from './net_config.js';
 import { writeOnnx, type OnnxExport } from './onnx.js';
 import { classNames } from './predict.js';
 import { silentReporter, type PhaseBar, type StepReporter, type StepStats } from './progress.js';
 import { runRetrain, type RetrainResult } from './retrain.js';
 import { deriveFromRun, type RunDeriveOptions, type RunDerived } from './run_derive.js';
+import { sampleInBand } from './sample.js';
 import { runSearch, type SearchResult } from './search.js';
 import { buildSpace, type SearchSpace } from './space.js';
 import { openTrained, testLoader, validate, type Validation } from './validate.js';
@@ -199,6 +202,25 @@ export async function search(o: SearchRunOptions): Promise<SearchRunResult> {
 /** A search run's architecture again, for its cost target or another, from any recorded epoch (default: best). */
 export function derive(run: string, o: Partial<RunDeriveOptions> = {}): RunDerived {
   return deriveFromRun(run, { epoch: o.epoch ?? 'best', target: o.target, targetForm: o.targetForm, tolerance: o.tolerance });
+}
+
+/**
+ * `count` distinct random architectures of the config's space whose cost lies in the band of a
+ * target (the config's target form and tolerance unless given), the baseline a search must beat;
+ * with `out`, each written as OUT/arch-i/net_config(.json) for retrain.
+ */
+export function sampleArchitectures(cfg: Config, o: {
+  target: number; targetForm?: 'upper' | 'two_sided'; tolerance?: number; count: number; seed: number; table?: string; out?: string;
+}) {
+  const space = buildSpace(cfg), so = cfg.optim.sub_obj;
+  const { table, costs } = chooseCosts(space, so, o.table);
+  const band = costBand(o.target, o.targetForm ?? so.target_form, o.tolerance ?? so.target_tolerance);
+  const archs = sampleInBand(space, costs, band, o.count, new Random(o.seed)).map((d, i) => {
+    const record = { index: i, seed: o.seed, ...derivedRecord(d, summarizeArch(d.net, cfg, table), table.units), target: band.target, band: [band.lo, band.hi] };
+    if (o.out) writeNetConfigPair(join(o.out, `arch-${i}`), d.net, record);
+    return { ...record, net: d.net };
+  });
+  return { table, band, archs };
 }
 
 export interface RetrainRunOptions extends RunOptions {

@@ -3,8 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MBV2_CFG, RES_CFG, ROOT, config, haveLatencyTables, latencyTable } from './paths.js';
+import { readNetConfig, formatArch } from '../../nas/net_config.js';
+import { MBV2_CFG, QUICK_CFG, RES_CFG, ROOT, config, haveLatencyTables, latencyTable } from './paths.js';
 
 function densenas(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/densenas.js'), ...args], { encoding: 'utf8' });
@@ -51,5 +54,21 @@ if (haveLatencyTables()) {
     assert.equal(t.mismatches, []);
   });
 }
+
+test('sample --json: distinct architectures in the band, written for retrain; bad counts refused', () => {
+  const out = mkdtempSync(join(tmpdir(), 'densenas-sample-'));
+  const args = ['sample', '--config', QUICK_CFG, '--set', 'optim.sub_obj.type=flops', '--target', '1.2', '--target-form', 'two_sided', '--seed', '3'];
+  const r = densenas(...args, '--count', '5', '--out', out, '--json').json();
+  assert.is(r.archs.length, 5);
+  assert.is(new Set(r.archs.map((a: { arch: string }) => a.arch)).size, 5);
+  for (const a of r.archs) {
+    assert.ok(a.table_cost >= 1.2 * 0.95 && a.table_cost <= 1.2 * 1.05, `${a.table_cost} M multiply-adds`);
+    assert.is(formatArch(readNetConfig(join(out, `arch-${a.index}`, 'net_config'))), a.arch);
+    assert.is(JSON.parse(readFileSync(join(out, `arch-${a.index}`, 'net_config.json'), 'utf8')).arch, a.arch);
+  }
+  const bad = densenas(...args, '--count', '0', '--out', out);
+  assert.is(bad.code, 1);
+  assert.match(bad.err, '--count must be a positive integer');
+});
 
 test.run();
