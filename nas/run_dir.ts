@@ -85,6 +85,18 @@ const alive = (pid: number) => {
 };
 
 /** DIR/run.lock, holding the pid of the process that owns the directory. */
+const LOCK_WAIT_MS = 5000;
+
+/** True when process `pid` is not running, or stops within `ms`. */
+function endsWithin(pid: number, ms: number): boolean {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; alive(pid); waited += 100) {
+    if (waited >= ms) return false;
+    Atomics.wait(tick, 0, 0, 100);
+  }
+  return true;
+}
+
 export class RunLock {
   private constructor(readonly path: string) {}
 
@@ -100,7 +112,9 @@ export class RunLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw fsError(e, path, 'cannot take the run lock');
       }
       const text = readFileSync(path, 'utf8').trim(), pid = Number(text);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      // A densenas killed with SIGKILL leaves its worker process (cli/quiet.ts) a moment to notice
+      // and end: give the holder a few seconds before refusing.
+      if (Number.isInteger(pid) && pid > 0 && !endsWithin(pid, LOCK_WAIT_MS)) {
         throw new Error(`${run.dir} is in use by process ${pid} (${path}); wait for it to end, or choose another --out`);
       }
       reporter.line(`${path}: taking over the lock of process ${text || '(none recorded)'}, which is no longer running`);

@@ -215,7 +215,7 @@ test('a run in progress: one epoch, no arch or valid phase yet', async () => {
   const files = await writeRunPlots(run);
   assert.is(files.length, 6);
   const curves = all(svgOf(join(run, 'plots', 'curves.svg'))).filter((e) => e.tag === 'polyline' && hasClass(e, 'curve'));
-  assert.equal(curves.map((c) => `${c.attrs['data-label']}:${c.attrs.points.split(' ').length}`), ['weight top1:1', 'weight loss:1', 'expected cost:1', 'derived table cost:1']);
+  assert.equal(curves.map((c) => `${c.attrs['data-label']}:${c.attrs.points.split(' ').length}`), ['weight top1:1', 'weight loss:1', 'expected cost:1', 'derived table cost:1', 'op entropy:1']);
   assert.is(all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge')).length, 10);
 });
 
