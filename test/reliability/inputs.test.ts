@@ -76,7 +76,7 @@ test('exported-model metadata is validated naming net_config.json and the field'
 test('numeric options are validated: --runs 0, --size 0 or 2.5, --batch abc', async () => {
   for (const [args, msg] of [
     [['validate', '--run', dir, '--data', dir, '--runs', '0'], /--runs must be an integer >= 1, got 0/],
-    [['lut', 'check', '--table', 't', '--net-config', 'n', '--runs', '0'], /--runs must be an integer >= 1, got 0/],
+    [['lut', 'check', '--config', 'c', '--table', 't', '--net-config', 'n', '--runs', '0'], /--runs must be an integer >= 1, got 0/],
     [['data', 'read', '--data', dir, '--size', '0'], /--size must be an integer >= 1, got 0/],
     [['data', 'read', '--data', dir, '--size', '2.5'], /--size must be an integer >= 1, got 2\.5/],
     [['data', 'read', '--data', dir, '--batch', 'abc'], /--batch must be an integer >= 1, got NaN/],

@@ -35,7 +35,9 @@ test('data: two slices of Fashion-MNIST and a tiny net', async () => {
 test('a run in use is refused to a second process; after SIGKILL a resume must match the run\'s inputs', async () => {
   const run = join(dir, 'run');
   let second: CliResult | undefined;
-  const first = await runCli(retrain(run), (child) => {
+  // --verbose: one process, so that SIGSTOP holds the lock's owner (otherwise the command runs in
+  // a worker behind the filter of Dawn's warnings, cli/quiet.ts, which a SIGSTOP does not reach)
+  const first = await runCli(retrain(run, ['--verbose']), (child) => {
     let busy = false;
     const timer = setInterval(async () => {
       const m = join(run, 'metrics.jsonl');
@@ -109,7 +111,7 @@ test('a diverging search stops with exit 1 naming the phase; a second search int
     'data.batch_size=32', 'train_params.epochs=1', 'search_params.arch_update_epoch=1', 'search_params.val_start_epoch=1', 'optim.sub_obj.type=flops', 'optim.weight.init_lr=1e30'];
   const search = ['search', '--config', QUICK_CFG, '--data', data, '--out', run, ...sets.flatMap((x) => ['--set', x])];
   let second: CliResult | undefined;
-  const r = await runCli(search, (child) => {
+  const r = await runCli([...search, '--verbose'], (child) => {   // one process, as above
     const timer = setInterval(async () => {
       if (second || !existsSync(join(run, 'run.lock'))) return;
       clearInterval(timer);
