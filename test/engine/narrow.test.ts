@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { narrow } from '../../engine/ops/narrow.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidyAsync } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { assertClose, engine, randomArray } from '../helpers.js';
 
 await engine();

@@ -8,7 +8,6 @@ import { BasicBlock, MBConv, Skip } from '../../engine/nn/blocks.js';
 import type { Module } from '../../engine/nn/module.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { candidateModule } from '../../nas/candidates.js';
 import { assertClose, engine } from '../helpers.js';
 

@@ -5,7 +5,6 @@ import * as assert from 'uvu/assert';
 import { MBConv } from '../../engine/nn/blocks.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidyAsync } from '../../engine/tensor.js';
-import '../../engine/autograd.js';
 import { SharedMBConv, SharedMBConvWeights } from '../../nas/shared_mbconv.js';
 import { assertClose, engine, randomArray } from '../helpers.js';
 
