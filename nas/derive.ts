@@ -14,7 +14,7 @@ import { formatArch, totalLayers, type NetConfig } from './net_config.js';
 import type { SearchSpace } from './space.js';
 
 /** Index of the largest entry; ties keep the first. */
-function argmax(x: ArrayLike<number>, from = 0, len = x.length): number {
+export function argmax(x: ArrayLike<number>, from = 0, len = x.length): number {
   let best = 0;
   for (let i = 1; i < len; i++) if (x[from + i] > x[from + best]) best = i;
   return best;

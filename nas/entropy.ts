@@ -17,9 +17,9 @@ export function opEntropy(space: SearchSpace, params: ArchParams): number[] {
   });
 }
 
-export function meanOpEntropy(space: SearchSpace, params: ArchParams): number {
-  const e = opEntropy(space, params);
-  return e.reduce((x, y) => x + y, 0) / Math.max(e.length, 1);
+/** The mean over blocks of their op entropies (`blocks`, when already computed). */
+export function meanOpEntropy(space: SearchSpace, params: ArchParams, blocks = opEntropy(space, params)): number {
+  return blocks.reduce((x, y) => x + y, 0) / Math.max(blocks.length, 1);
 }
 
 /** The mean op entropy of uniform weights: the most a space can have. */

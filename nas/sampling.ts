@@ -1,5 +1,6 @@
 // Op sampling per step (spec 2.2) and the rescaling after an architecture step (spec 2.5).
 import type { Random } from '../engine/random.js';
+import { argmax } from './derive.js';
 import { softmaxArray, type ArchParams } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
@@ -13,7 +14,7 @@ export type SamplePolicy = 'prob' | 'uniform' | 'all' | 'argmax';
  */
 export function sampleRow(row: ArrayLike<number>, num: number, policy: SamplePolicy, rng: Random): number[] {
   const k = row.length;
-  if (policy === 'argmax') return [Array.prototype.indexOf.call(row, Math.max(...Array.from(row)))];
+  if (policy === 'argmax') return [argmax(row)];
   if (policy === 'all' || num >= k) return Array.from({ length: k }, (_, i) => i);
   const w = policy === 'prob' ? Array.from(softmaxArray(row, 1)) : new Array(k).fill(1);
   const picked: number[] = [];

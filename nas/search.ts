@@ -187,7 +187,7 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     const entropy = opEntropy(space, params);
     const record = {
       epoch: e, ...derivedRecord(d, d.summary, table.units), expected_cost: full.cost,
-      mean_op_entropy: meanOpEntropy(space, params),
+      mean_op_entropy: meanOpEntropy(space, params, entropy),
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
     dir.log('metrics.jsonl', { kind: 'epoch', ...record });
