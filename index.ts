@@ -6,10 +6,11 @@ export { init, destroy } from './engine/runtime.js';
 export { listAdapters, type AdapterEntry } from './engine/device.js';
 export {
   openEngine, resolveConfig, searchCosts, expectedCost, countArch, buildLatencyTable, search, derive, retrain, validateModel,
-  exportModel, progressReporter, sampleArchitectures,
+  exportModel, progressReporter, sampleArchitectures, scoreArchitectures,
   type Progress, type RunOptions, type SearchRunOptions, type SearchRunResult, type RetrainRunOptions, type ExportResult,
-  type LatencyTableOptions,
+  type LatencyTableOptions, type ArchScore,
 } from './nas/api.js';
+export { kendallTau } from './nas/metrics.js';
 export { defaultConfig, loadConfig, configToYaml, type Config } from './nas/config.js';
 export { buildSpace, spaceCounts, type SearchSpace } from './nas/space.js';
 export {
@@ -26,7 +27,7 @@ export { loadFolded, FoldedNet, type FoldedMeta } from './nas/export.js';
 export { writeOnnx, type OnnxExport } from './nas/onnx.js';
 export { predict, type Prediction } from './nas/predict.js';
 export { streamReporter, silentReporter, type StepReporter, type PhaseBar, type StepStats } from './nas/progress.js';
-export { writeRunPlots, writeComparePlot } from './nas/plots/index.js';
+export { writeRunPlots, writeComparePlot, writeParetoPlot } from './nas/plots/index.js';
 export { openDataset, LmdbDataset, FolderDataset, type Dataset } from './nas/data/dataset.js';
 export { Loader, type Batch, type LoaderOptions } from './nas/data/loader.js';
 export { trainConfig, evalConfig, FASHION_MNIST_STATS, IMAGENET_STATS, type AugmentConfig } from './nas/data/augment.js';

@@ -29,7 +29,7 @@ export function handler(a: Args): void {
   const r = deriveFromRun(a.run, { epoch, target, targetForm: a.targetForm as 'upper' | 'two_sided' | undefined, tolerance: a.tolerance });
   const d = r.derived, units = r.table.units;
   const record = {
-    epoch: r.epoch, ...derivedRecord(d, r.summary, units),
+    epoch: r.epoch, ...derivedRecord(r.space, d, r.summary, units),
     ...(r.band ? { target: r.band.target, band: [r.band.lo, r.band.hi], in_band: d.inBand } : {}),
   };
   if (a.out) writeNetConfigPair(a.out, d.net, record);

@@ -18,7 +18,7 @@ import {
 } from './cost_table.js';
 import { opCounts, sumCounts } from './counting.js';
 import { openDataset } from './data/dataset.js';
-import { costBand, derivedRecord } from './derive.js';
+import { choiceOfRecord, costBand, derivedRecord } from './derive.js';
 import { derivedBn, type DerivedNet } from './derived.js';
 import { exportFolded, isFoldedDir, type FoldedMeta, type FoldedNet } from './export.js';
 import { readText, writeFileAtomic } from './io.js';
@@ -29,7 +29,9 @@ import { classNames } from './predict.js';
 import { silentReporter, type PhaseBar, type StepReporter, type StepStats } from './progress.js';
 import { runRetrain, type RetrainResult } from './retrain.js';
 import { deriveFromRun, type RunDeriveOptions, type RunDerived } from './run_derive.js';
+import { readRun } from './plots/run.js';
 import { sampleInBand } from './sample.js';
+import { scoreOnSupernet } from './supernet_score.js';
 import { runSearch, type SearchResult } from './search.js';
 import { buildSpace, type SearchSpace } from './space.js';
 import { openTrained, testLoader, validate, type Validation } from './validate.js';
@@ -216,11 +218,39 @@ export function sampleArchitectures(cfg: Config, o: {
   const { table, costs } = chooseCosts(space, so, o.table);
   const band = costBand(o.target, o.targetForm ?? so.target_form, o.tolerance ?? so.target_tolerance);
   const archs = sampleInBand(space, costs, band, o.count, new Random(o.seed)).map((d, i) => {
-    const record = { index: i, seed: o.seed, ...derivedRecord(d, summarizeArch(d.net, cfg, table), table.units), target: band.target, band: [band.lo, band.hi] };
+    const record = { index: i, seed: o.seed, ...derivedRecord(space, d, summarizeArch(d.net, cfg, table), table.units), target: band.target, band: [band.lo, band.hi] };
     if (o.out) writeNetConfigPair(join(o.out, `arch-${i}`), d.net, record);
     return { ...record, net: d.net };
   });
   return { table, band, archs };
+}
+
+export interface ArchScore { dir: string; arch: string; table_cost: number | null; supernet_top1: number; supernet_loss: number }
+
+/**
+ * Scores architectures on a search run's supernet (inherited weights; nas/supernet_score.ts):
+ * each DIR/net_config.json that `sample`, `derive` or a search wrote (its record names the path
+ * and ops) gets supernet_top1, supernet_loss and supernet_run in its record.
+ */
+export async function scoreArchitectures(o: { run: string; data: string; dirs: string[]; adapter?: string; bar?: (i: number, batches: number) => PhaseBar }): Promise<ArchScore[]> {
+  const { space } = readRun(o.run);
+  const records = o.dirs.map((dir) => {
+    const file = join(dir, 'net_config.json');
+    let rec: Record<string, any>;
+    try {
+      rec = JSON.parse(readText(file, 'net_config'));
+    } catch (e) {
+      throw new Error(`${file}: not JSON (${(e as Error).message})`);
+    }
+    return { dir, file, rec, choice: choiceOfRecord(space, rec, file) };
+  });
+  await openEngine(o);
+  const evs = await scoreOnSupernet(o.run, o.data, records.map((r) => r.choice), o.bar);
+  return records.map(({ dir, file, rec }, i) => {
+    const r = { ...rec, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss, supernet_run: resolve(o.run) };
+    writeFileAtomic(file, JSON.stringify(r, null, 1) + '\n');
+    return { dir, arch: String(rec.arch ?? ''), table_cost: typeof rec.table_cost === 'number' ? rec.table_cost : null, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss };
+  });
 }
 
 export interface RetrainRunOptions extends RunOptions {
@@ -241,6 +271,7 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
   const netSrc = o.resume && existsSync(ownNet) ? ownNet : o.netConfig;
   if (netSrc === undefined) throw new Error('--net-config is required for a new retrain');
   const net = typeof netSrc === 'string' ? readNetConfig(netSrc) : netSrc;
+  const origin = typeof netSrc === 'string' ? netOrigin(netSrc, netSrc === ownNet) : undefined;
   const ownTable = join(o.out, 'cost_table.json');
   const tableFile = o.table ?? (o.resume && existsSync(ownTable) ? ownTable : undefined);
   const table = tableFile ? readCostTable(tableFile) : undefined;
@@ -249,8 +280,21 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
   const reporter = reporterFor(o, cfg.train_params.epochs);
   reporter.line(`retrain on ${rt.device.info.description}: ${cfg.train_params.epochs} epochs, batch ${cfg.data.batch_size}, `
     + `lr ${cfg.optim.init_lr} cosine to ${cfg.optim.min_lr}`);
-  const r = await runRetrain({ cfg, net, data: o.data, out: o.out, resume: o.resume, table, reporter });
+  const r = await runRetrain({ cfg, net, data: o.data, out: o.out, resume: o.resume, table, origin, reporter });
   return { ...r, cfg, net, out: o.out };
+}
+
+/**
+ * What a JSON net_config says of its architecture beside the entries (a search's, derive's or
+ * sample's record: cost, path and ops, supernet score), with the file's path; a retrain run's own
+ * file keeps it under `origin`.
+ */
+function netOrigin(path: string, own: boolean): Record<string, unknown> | undefined {
+  const text = readText(path, 'net_config');
+  if (!text.trimStart().startsWith('{')) return undefined;
+  const { net_type: _t, net_config: _c, ...record } = JSON.parse(text);
+  if (own) return record.origin;
+  return Object.keys(record).length ? { file: resolve(path), ...record } : undefined;
 }
 
 /** RUN/classes.json: the class folders of the data a model is trained on, which export carries into the model. */

@@ -41,7 +41,7 @@ export function derivePath(space: SearchSpace, betas: ArchParams['betas']): numb
 /** A path and, for each block on it (path[1..-2]), its head op index and stack op index per layer. */
 export interface Choice { path: number[]; head: number[]; stack: number[][] }
 
-export interface Derived { path: number[]; net: NetConfig }
+export interface Derived { path: number[]; net: NetConfig; choice: Choice }
 
 function netOf(space: SearchSpace, c: Choice): NetConfig {
   const net: NetConfig = { netType: space.netType, blocks: [] };
@@ -63,7 +63,7 @@ export function deriveArch(space: SearchSpace, params: ArchParams): Derived {
   return derivedOf(space, argmaxChoice(space, params));
 }
 
-export const derivedOf = (space: SearchSpace, c: Choice): Derived => ({ path: c.path, net: netOf(space, c) });
+export const derivedOf = (space: SearchSpace, c: Choice): Derived => ({ path: c.path, net: netOf(space, c), choice: c });
 
 function argmaxChoice(space: SearchSpace, params: ArchParams): Choice {
   const path = derivePath(space, params.betas);
@@ -197,9 +197,44 @@ export function deriveForTarget(space: SearchSpace, params: ArchParams, costs: R
 }
 
 /** How a run records a derived architecture (metrics.jsonl epoch lines, net_config.json). */
-export function derivedRecord(d: TargetDerived, summary: ArchSummary, units: string) {
+export function derivedRecord(space: SearchSpace, d: TargetDerived, summary: ArchSummary, units: string) {
   return {
-    arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path, params: summary.params, madds: summary.madds,
+    arch: formatArch(d.net), layers: totalLayers(d.net), path: d.path, ops: choiceOps(space, d.choice), params: summary.params, madds: summary.madds,
     table_cost: summary.cost, units, derivation: d.method, ...(d.viterbiCost !== undefined ? { viterbi_cost: d.viterbiCost } : {}),
+  };
+}
+
+/**
+ * A choice's ops by name, skips included: what the net_config drops (a skipped stack layer) but
+ * the supernet needs to run the same architecture on its own weights (nas/supernet_score.ts).
+ */
+export function choiceOps(space: SearchSpace, c: Choice): { head: string[]; stack: string[][] } {
+  return { head: c.head.map((k) => space.primitivesHead[k]), stack: c.stack.map((l) => l.map((k) => space.primitivesStack[k])) };
+}
+
+/** The choice a derived record names (its path and ops), checked against the space. */
+export function choiceOfRecord(space: SearchSpace, r: { path?: unknown; ops?: { head?: unknown; stack?: unknown } }, where: string): Choice {
+  const fail = (why: string): never => { throw new Error(`${where}: ${why}`); };
+  const path = r.path, head = r.ops?.head, stack = r.ops?.stack;
+  if (!Array.isArray(path) || !Array.isArray(head) || !Array.isArray(stack)) {
+    return fail('no path and ops fields: write it with densenas sample, or derive the search run again (densenas derive)');
+  }
+  const n = space.numNodes;
+  if (path[0] !== 0 || path[path.length - 1] !== n - 1) fail(`path ${JSON.stringify(path)} does not run from node 0 to node ${n - 1}`);
+  for (let i = 1; i < path.length; i++) if (!space.pred[path[i]]?.includes(path[i - 1])) fail(`path ${JSON.stringify(path)}: no edge ${path[i - 1]} -> ${path[i]} in this space`);
+  const blocks = path.slice(1, -1);
+  if (head.length !== blocks.length || stack.length !== blocks.length) fail(`ops: ${head.length} head and ${stack.length} stack entries for ${blocks.length} blocks`);
+  const index = (names: string[], op: unknown, what: string) => {
+    const k = names.indexOf(op as string);
+    return k >= 0 ? k : fail(`${what} op ${JSON.stringify(op)} is not a candidate of this space (${names.join(', ')})`);
+  };
+  return {
+    path,
+    head: head.map((op) => index(space.primitivesHead, op, 'head')),
+    stack: blocks.map((s, i) => {
+      const l = stack[i];
+      if (!Array.isArray(l) || l.length !== space.numLayers[s]) fail(`ops.stack[${i}]: block ${s} has ${space.numLayers[s]} stack layers`);
+      return (l as unknown[]).map((op) => index(space.primitivesStack, op, 'stack'));
+    }),
   };
 }

@@ -35,3 +35,22 @@ export function meterMeans(m: Meter): { loss: number; top1: number; top5: number
   const n = Math.max(m.n, 1);
   return { loss: m.loss / n, top1: (100 * m.top1) / n, top5: (100 * m.top5) / n, cost: m.cost / Math.max(m.steps, 1) };
 }
+
+/**
+ * Kendall's rank correlation tau-b of paired values: (concordant - discordant) pairs over the
+ * geometric mean of the pairs untied in each; ties in one value count in neither. NaN when one
+ * side is constant. O(n^2): it compares tens of architectures.
+ */
+export function kendallTau(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`kendallTau: ${a.length} and ${b.length} values`);
+  let s = 0, untiedA = 0, untiedB = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + 1; j < a.length; j++) {
+      const da = Math.sign(a[i] - a[j]), db = Math.sign(b[i] - b[j]);
+      s += da * db;
+      untiedA += da !== 0 ? 1 : 0;
+      untiedB += db !== 0 ? 1 : 0;
+    }
+  }
+  return s / Math.sqrt(untiedA * untiedB);
+}

@@ -39,6 +39,8 @@ export interface RetrainOptions {
   resume?: boolean;
   /** A cost table kept with the run: validate measures latency at its batch and reports its prediction. */
   table?: CostTable;
+  /** Where the architecture came from (the record of a search's, derive's or sample's net_config.json), kept in RUN/net_config.json. */
+  origin?: Record<string, unknown>;
   reporter: StepReporter;
 }
 
@@ -109,7 +111,7 @@ async function retrainLoop(o: RetrainOptions, run: ResumableRun<{ retrain: Retra
   const { cfg, net, reporter } = o, dir = run.dir;
   const classes = cfg.train_params.num_classes;
   writeFileAtomic(dir.path('config.yaml'), configToYaml(cfg));
-  writeFileAtomic(dir.path('net_config.json'), netConfigToJson(net));
+  writeFileAtomic(dir.path('net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), ...(o.origin ? { origin: o.origin } : {}) }) + '\n');
   writeFileAtomic(dir.path('net_config'), netConfigToText(net));
   if (o.table) writeCostTable(dir.path('cost_table.json'), o.table);
 

@@ -8,6 +8,7 @@ import { costsFromFile, type CostTable } from './cost_table.js';
 import { deriveForTarget, targetBand, type CostBand, type TargetDerived } from './derive.js';
 import { readText } from './io.js';
 import { readRun } from './plots/run.js';
+import type { SearchSpace } from './space.js';
 
 export interface RunDeriveOptions {
   /** An epoch number, 'last', or 'best' (the epoch of the run's best/, else the last). */
@@ -18,7 +19,7 @@ export interface RunDeriveOptions {
   tolerance?: number;
 }
 
-export interface RunDerived { epoch: number; derived: TargetDerived; summary: ArchSummary; band?: CostBand; table: CostTable }
+export interface RunDerived { epoch: number; derived: TargetDerived; summary: ArchSummary; band?: CostBand; table: CostTable; space: SearchSpace }
 
 export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
   const run = readRun(dir);
@@ -35,5 +36,5 @@ export function deriveFromRun(dir: string, o: RunDeriveOptions): RunDerived {
   const { table, costs } = costsFromFile(join(dir, 'cost_table.json'), run.space, { skipReg: false });
   const band = targetBand({ target: o.target === undefined ? so.target : o.target, target_form: o.targetForm ?? so.target_form, target_tolerance: o.tolerance ?? so.target_tolerance });
   const derived = deriveForTarget(run.space, at.params, costs, band);
-  return { epoch, derived, summary: summarizeArch(derived.net, run.cfg, table), band, table };
+  return { epoch, derived, summary: summarizeArch(derived.net, run.cfg, table), band, table, space: run.space };
 }

@@ -186,7 +186,7 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     const full = chainedCost(space, costs, params, { temperature: T, expectOver: 'all' });
     const entropy = opEntropy(space, params);
     const record = {
-      epoch: e, ...derivedRecord(d, d.summary, table.units), expected_cost: full.cost,
+      epoch: e, ...derivedRecord(space, d, d.summary, table.units), expected_cost: full.cost,
       mean_op_entropy: meanOpEntropy(space, params, entropy),
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };

@@ -12,6 +12,7 @@ import type { Random } from '../engine/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { candidateModule, convBnUnit, OpModule } from './candidates.js';
 import type { SampledOps } from './cost_chain.js';
+import type { Choice } from './derive.js';
 import type { MixLayout } from './mix_weights.js';
 import { conv1x1Layers, mbconvShape, stemLayers } from './op_layers.js';
 import { SharedMBConv, SharedMBConvWeights } from './shared_mbconv.js';
@@ -99,5 +100,22 @@ export class Supernet extends Module<[x: Tensor, sampled: SampledOps, layout: Mi
     const branches = sp.pred[n - 1].map((m, r) => this.lastBranches[r].forward(nodes[m]));
     const last = weightedSum(branches, slice(weights, layout.last, [branches.length]));
     return this.classifier.forward(globalAvgPool(last));
+  }
+
+  /**
+   * Logits of one architecture of the space on the supernet's own weights (inherited, not
+   * retrained): the edges of its path, each with its one op, mixed by nothing.
+   */
+  forwardChoice(x: Tensor, c: Choice): Tensor {
+    const sp = this.space, end = c.path.length - 1;
+    let h = this.stem.forward(x);
+    if (this.headBlock) h = this.headBlock.forward(h);
+    for (let i = 1; i < end; i++) {
+      const s = c.path[i];
+      h = this.heads[s][sp.pred[s].indexOf(c.path[i - 1])].ops[c.head[i - 1]].forward(h);
+      c.stack[i - 1].forEach((k, l) => { h = this.stacks[s][l].ops[k].forward(h); });
+    }
+    const r = sp.pred[c.path[end]].indexOf(c.path[end - 1]);
+    return this.classifier.forward(globalAvgPool(this.lastBranches[r].forward(h)));
   }
 }

@@ -20,9 +20,14 @@ export function trainingState(model: AnyModule, sgd: SGD): { gpu: Record<string,
   return { gpu: { ...prefixed('model.', model.stateDict()), ...prefixed('sgd.', s.tensors) }, sgd: s.json };
 }
 
+/** Restores a model's weights from the tensors of a checkpoint that trainingState wrote to `path`. */
+export function restoreModel(path: string, tensors: Record<string, HostTensor>, model: AnyModule): void {
+  assignTensors(path, tensors, prefixed('model.', model.stateDict()), false);
+}
+
 /** Restores what trainingState saved, read back by readCheckpoint from `path`. */
 export function restoreTraining(path: string, tensors: Record<string, HostTensor>, sgdJson: any, model: AnyModule, sgd: SGD): void {
-  assignTensors(path, tensors, prefixed('model.', model.stateDict()), false);
+  restoreModel(path, tensors, model);
   const sgdTensors: Record<string, Tensor> = {};
   for (const [k, e] of Object.entries(tensors)) if (k.startsWith('sgd.')) sgdTensors[k.slice(4)] = Tensor.fromArray(e.data, e.shape);
   sgd.loadState({ json: sgdJson, tensors: sgdTensors });

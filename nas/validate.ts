@@ -43,11 +43,16 @@ export interface Evaluation { images: number; loss: number; top1: number; top5: 
 /** Loss (plain cross-entropy), top-1 and top-5 (%) over one pass of `loader`, in eval mode. */
 export async function evaluate(model: Module, loader: Loader, classes: number, bar?: PhaseBar): Promise<Evaluation> {
   model.eval();
+  return evaluateForward((x) => model.forward(x), loader, classes, bar);
+}
+
+/** The same for any forward pass, in whatever mode its modules are. */
+export async function evaluateForward(forward: (x: Tensor) => Tensor, loader: Loader, classes: number, bar?: PhaseBar): Promise<Evaluation> {
   const m = newMeter(), t0 = performance.now();
   for await (const b of loader.epoch(0)) {
     const r = await noGradAsync(() => tidyAsync(async () => {
       const { x, y } = upload(b);
-      const logits = model.forward(x);
+      const logits = forward(x);
       return { loss: await crossEntropy(logits, y).item(), logits: await logits.toArray() };
     }));
     addToMeter(m, b.n, r.loss, topk(r.logits, b.y, classes));

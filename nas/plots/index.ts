@@ -2,9 +2,11 @@
 // run (it has arch.jsonl) gets the supernet, architecture weights and search curves; a retrain
 // run its training curves.
 import { existsSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io.js';
 import { basename, join } from 'node:path';
 import { archWeightsPlot } from './arch_weights.js';
 import { curvesPlot } from './curves.js';
+import { paretoPlot, paretoSummary, readParetoPoint, type ParetoGroup, type RankQuality } from './pareto.js';
 import { readRetrainRun, retrainCurvesPlot } from './retrain_curves.js';
 import { readRun } from './run.js';
 import { supernetPlot } from './supernet.js';
@@ -41,4 +43,18 @@ export async function writeComparePlot(runDirs: string[], outDir: string, labels
     }
   }
   return writePlots(outDir, [retrainCurvesPlot(runDirs.map((d, i) => readRetrainRun(d, labels?.[i] ?? basename(d))))]);
+}
+
+/**
+ * Finished retrain runs (kept with their cost table) as one scatter of test top-1 against latency,
+ * grouped by label, with OUT/pareto.json: the points, each label's mean and spread, and Kendall's
+ * tau of the supernet's ranking where the architectures were scored (densenas score).
+ */
+export async function writeParetoPlot(runDirs: string[], outDir: string, labels?: string[]): Promise<{ files: string[]; groups: ParetoGroup[]; ranking: RankQuality[] }> {
+  const points = runDirs.map((d, i) => readParetoPoint(d, labels?.[i] ?? basename(d)));
+  const summary = paretoSummary(points);
+  const files = await writePlots(outDir, [paretoPlot(points)]);
+  const json = join(outDir, 'pareto.json');
+  writeFileAtomic(json, JSON.stringify({ points, ...summary }, null, 1) + '\n');
+  return { files: [...files, json], ...summary };
 }

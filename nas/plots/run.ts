@@ -37,7 +37,7 @@ export interface RunData {
 }
 
 /** The architecture derived at the last finished epoch: as the search recorded it, else the Viterbi one. */
-export function lastDerived(run: RunData): Derived {
+export function lastDerived(run: RunData): Pick<Derived, 'path' | 'net'> {
   const last = run.arch[run.arch.length - 1];
   return run.epochs.find((e) => e.epoch === last.epoch)?.derived ?? deriveArch(run.space, last.params);
 }

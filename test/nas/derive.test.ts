@@ -9,9 +9,9 @@ import { mapArchParams, softmaxArray, zeroArchParams, type ArchParams } from '..
 import { archShapeOf, summarizeArch } from '../../nas/arch_summary.js';
 import { loadConfig, type Config } from '../../nas/config.js';
 import { opsTableCost, resolveCosts, spaceOpDescs, TABLE_FORMAT, type CostTable } from '../../nas/cost_table.js';
-import { costBand, deriveArch, deriveForTarget, derivePath, inBand, mostProbableInBand } from '../../nas/derive.js';
+import { choiceOfRecord, choiceOps, costBand, deriveArch, deriveForTarget, derivePath, inBand, mostProbableInBand } from '../../nas/derive.js';
 import { Random } from '../../engine/random.js';
-import { sampleInBand } from '../../nas/sample.js';
+import { randomChoice, sampleInBand } from '../../nas/sample.js';
 import { archOps, formatArch, totalLayers, type NetConfig } from '../../nas/net_config.js';
 import { opKey } from '../../nas/ops.js';
 import { buildSpace, type SearchSpace } from '../../nas/space.js';
@@ -185,6 +185,19 @@ test('sample: distinct random architectures, each in the band by its net_config 
   for (const d of got) assert.ok(Math.abs(d.cost - cost.get(formatArch(d.net))!) < 1e-9 * d.cost, `${formatArch(d.net)}: ${d.cost}`);
   assert.equal(sampleInBand(small, costs, band, 3, new Random(7)).map((d) => formatArch(d.net)), keys.slice(0, 3));
   assert.throws(() => sampleInBand(small, costs, band, inside.length + 1, new Random(7), 50_000), /distinct architectures of/);
+});
+
+test('a record names its choice by op names, skips included, and reads back to the same choice; bad records are named', () => {
+  const rng = new Random(11);
+  for (let i = 0; i < 20; i++) {
+    const c = randomChoice(mbv2, rng);
+    assert.equal(choiceOfRecord(mbv2, { path: c.path, ops: choiceOps(mbv2, c) }, 'r'), c);
+  }
+  const c = randomChoice(mbv2, rng), ops = choiceOps(mbv2, c);
+  assert.throws(() => choiceOfRecord(mbv2, { path: c.path }, 'f.json'), /f.json: no path and ops fields/);
+  assert.throws(() => choiceOfRecord(mbv2, { path: [0, mbv2.numNodes - 1], ops }, 'f.json'), /no edge 0 -> /);
+  assert.throws(() => choiceOfRecord(mbv2, { path: c.path, ops: { ...ops, head: ops.head.map(() => 'conv9x9') } }, 'f.json'), /head op "conv9x9" is not a candidate/);
+  assert.throws(() => choiceOfRecord(mbv2, { path: c.path, ops: { ...ops, stack: ops.stack.map((l) => [...l, 'skip_connect']) } }, 'f.json'), /ops.stack\[0\]: block \d+ has \d+ stack layers/);
 });
 
 test('a target: the Viterbi architecture is kept inside the band and replaced outside it; an unreachable band takes the nearest', () => {

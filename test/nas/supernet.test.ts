@@ -18,6 +18,7 @@ import { sampleOps } from '../../nas/sampling.js';
 import type { SampledOps } from '../../nas/cost_chain.js';
 import { buildSpace } from '../../nas/space.js';
 import { Supernet } from '../../nas/supernet.js';
+import { randomChoice } from '../../nas/sample.js';
 import { engine } from '../helpers.js';
 import { QUICK_CFG } from './paths.js';
 
@@ -87,6 +88,36 @@ test('one uniformly drawn op per step: shared weights learn where independent on
   const finalLoss = async (share: boolean) => mean((await trainLosses(2, share, 60, (rng, p) => sampleOps(space, p, 1, 'uniform', rng))).slice(-10));
   const shared = await finalLoss(true), independent = await finalLoss(false);
   assert.ok(shared * 2 < independent, `mean loss of the last 10 steps: shared ${shared.toFixed(3)}, independent ${independent.toFixed(3)}`);
+});
+
+// The path alone is the whole supernet with edge weights one-hot on the path and the choice's op
+// sampled on each of its edges: the other nodes still run but enter with weight exactly zero.
+test('an architecture on the supernet weights (forwardChoice) equals the supernet mixed one-hot on its path', async () => {
+  const rng = new Random(7);
+  const net = new Supernet(space, { bnEps: 1e-3, bnMomentum: 0.1, shareWeights: true }, rng).eval();
+  const { x } = batch(rng, 4);
+  for (let trial = 0; trial < 4; trial++) {
+    const c = randomChoice(space, rng), n = space.numNodes;
+    const sampled: SampledOps = { head: [], stack: [] };
+    for (let s = 1; s < n - 1; s++) {
+      const i = c.path.indexOf(s);
+      sampled.head.push(space.pred[s].map((m) => [i > 0 && c.path[i - 1] === m ? c.head[i - 1] : rng.int(space.primitivesHead.length)]));
+      sampled.stack.push(Array.from({ length: space.numLayers[s] }, (_, l) => [i > 0 ? c.stack[i - 1][l] : rng.int(space.primitivesStack.length)]));
+    }
+    const layout = mixLayout(space, sampled), w = new Float32Array(layout.size);
+    for (let s = 1; s < n - 1; s++) for (const at of [...layout.head[s], ...layout.stack[s]]) w[at] = 1;   // one op a row: weight 1
+    for (let i = 1; i < c.path.length; i++) {
+      const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
+      w[(s === n - 1 ? layout.last : layout.edges[s]) + r] = 1;
+    }
+    const outs = noGrad(() => tidy(() => [net.forward(x, sampled, layout, Tensor.fromArray(w, [layout.size])), net.forwardChoice(x, c)]));
+    const mixed = await outs[0].toArray(), path = await outs[1].toArray();
+    outs.forEach((t) => t.dispose());
+    let worst = 0;
+    for (let i = 0; i < mixed.length; i++) worst = Math.max(worst, Math.abs(mixed[i] - path[i]) / (1 + Math.abs(mixed[i])));
+    assert.ok(worst < 1e-5, `path ${c.path.join('-')}: largest difference ${worst}`);
+  }
+  net.dispose(); x.dispose();
 });
 
 test('memory follows the sampled network: one op a row needs far less than all of them', async () => {

@@ -1,0 +1,101 @@
+// "Is the search better than random at the same latency?" as one figure: finished retrain runs as
+// points of test top-1 (of the epoch chosen on held-out training images) against latency by the
+// run's table, a colour per group (the first word of a label: searched, random, baseline), and for
+// each label of three or more runs its mean and spread. Runs whose architecture a supernet scored
+// (densenas score) also give the supernet's ranking quality: Kendall's tau between supernet top-1
+// and retrained top-1, per supernet.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeArch } from '../arch_summary.js';
+import { loadConfig } from '../config.js';
+import { readCostTable } from '../cost_table.js';
+import { readText } from '../io.js';
+import { kendallTau } from '../metrics.js';
+import { readNetConfig } from '../net_config.js';
+import { chart, extent, legend } from './axes.js';
+import { jsonLines } from './run.js';
+import { el, MUTED, PALETTE, type Plot, text } from './svg.js';
+
+export interface ParetoPoint {
+  dir: string; label: string;
+  /** Latency (or cost) of the architecture by the run's table, in its units. */
+  latency: number; units: string;
+  epoch: number; val_top1: number; test_top1: number;
+  /** The supernet's top-1 of this architecture (densenas score), and which supernet. */
+  supernet_top1?: number; supernet_run?: string;
+}
+
+/** A finished retrain run kept with its cost table (retrain --table), as a point. */
+export function readParetoPoint(dir: string, label: string): ParetoPoint {
+  const metrics = join(dir, 'metrics.jsonl'), tableFile = join(dir, 'cost_table.json');
+  if (!existsSync(metrics) || !existsSync(join(dir, 'net_config.json'))) throw new Error(`${dir} is not a retrain run: no metrics.jsonl and net_config.json`);
+  const final = jsonLines(metrics, 'metrics.jsonl').map((l) => l.rec).find((r) => r.kind === 'final');
+  if (!final) throw new Error(`${metrics}: the retrain has not finished (no final line)`);
+  if (!existsSync(tableFile)) throw new Error(`${dir}: no cost_table.json (retrain it with --table) to place it on the latency axis`);
+  const table = readCostTable(tableFile);
+  const s = summarizeArch(readNetConfig(join(dir, 'net_config.json')), loadConfig([join(dir, 'config.yaml')]), table);
+  if (s.cost === null) throw new Error(`${tableFile} lacks ${s.missing.length} op(s) of ${dir}'s architecture: ${s.missing.slice(0, 3).join(', ')}`);
+  const origin = JSON.parse(readText(join(dir, 'net_config.json'), 'net_config')).origin ?? {};
+  return {
+    dir, label, latency: s.cost, units: table.units,
+    epoch: final.epoch as number, val_top1: final.val_top1 as number, test_top1: final.test_top1 as number,
+    ...(typeof origin.supernet_top1 === 'number' ? { supernet_top1: origin.supernet_top1, supernet_run: String(origin.supernet_run) } : {}),
+  };
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+/** Sample standard deviation (n - 1); 0 for one value. */
+const std = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1)));
+
+export interface ParetoGroup { label: string; n: number; latency: number; test_top1: { mean: number; std: number; min: number; max: number } }
+export interface RankQuality { supernet_run: string; n: number; tau: number }
+
+/** Per label: mean latency and the mean, spread and range of test top-1; per supernet: Kendall's tau. */
+export function paretoSummary(points: ParetoPoint[]): { groups: ParetoGroup[]; ranking: RankQuality[] } {
+  const labels = [...new Set(points.map((p) => p.label))];
+  const groups = labels.map((label) => {
+    const g = points.filter((p) => p.label === label), t = g.map((p) => p.test_top1);
+    return { label, n: g.length, latency: mean(g.map((p) => p.latency)), test_top1: { mean: mean(t), std: std(t), min: Math.min(...t), max: Math.max(...t) } };
+  });
+  const runs = [...new Set(points.flatMap((p) => (p.supernet_run ? [p.supernet_run] : [])))];
+  const ranking = runs.map((run) => {
+    const g = points.filter((p) => p.supernet_run === run);
+    return { supernet_run: run, n: g.length, tau: kendallTau(g.map((p) => p.supernet_top1!), g.map((p) => p.test_top1)) };
+  });
+  return { groups, ranking };
+}
+
+const W = 720, H = 440, LEFT = 80;
+
+export function paretoPlot(points: ParetoPoint[]): Plot {
+  const { groups, ranking } = paretoSummary(points);
+  const words = [...new Set(points.map((p) => p.label.split(' ')[0]))];
+  const colour = (label: string) => PALETTE[words.indexOf(label.split(' ')[0]) % PALETTE.length];
+  const parts = [
+    text(24, 30, 'Retrained top-1 against latency', { 'font-size': 18, 'font-weight': 'bold' }),
+    text(24, 52, `test top-1 of the epoch chosen on held-out training images; bands: mean ± 1 std of each label with 3 or more runs`, { fill: MUTED }),
+  ];
+  const key = legend(24, 76, words.map((w) => ({ label: w, colour: PALETTE[words.indexOf(w) % PALETTE.length], box: true })), W);
+  parts.push(key.svg);
+  const top = 76 + key.height + 36;
+  const f = { x: LEFT, y: top, w: W, h: H };
+  const x = extent(points.map((p) => p.latency), 0.1), y = extent(points.map((p) => p.test_top1), 0.12);
+  const wide = groups.filter((g) => g.n >= 3);
+  const c = chart(f, {
+    title: 'test top-1 (%) by latency', xLabel: `latency by the table (${points[0]?.units ?? 'ms'})`, yLabel: 'test top-1 (%)', x, y, series: [],
+    under: (sx, sy) => wide.map((g) => {
+      const lat = points.filter((p) => p.label === g.label).map((p) => p.latency), x0 = sx(Math.min(...lat)) - 8, x1 = sx(Math.max(...lat)) + 8;
+      const m = g.test_top1;
+      return el('rect', { x: x0, y: sy(m.mean + m.std), width: x1 - x0, height: Math.max(1, sy(m.mean - m.std) - sy(m.mean + m.std)), fill: colour(g.label), 'fill-opacity': 0.15 })
+        + el('line', { x1: x0, x2: x1, y1: sy(m.mean), y2: sy(m.mean), stroke: colour(g.label), 'stroke-width': 2, 'stroke-dasharray': '6 3' });
+    }).join(''),
+  });
+  parts.push(c.svg);
+  for (const p of points) parts.push(el('circle', { cx: c.sx(p.latency), cy: c.sy(p.test_top1), r: 5, fill: colour(p.label), stroke: '#ffffff', 'data-label': p.label }));
+  let ty = top + H + 64;
+  for (const r of ranking) {
+    parts.push(text(24, ty, `supernet ${r.supernet_run}: Kendall tau ${r.tau.toFixed(2)} between supernet top-1 and retrained top-1 over ${r.n} architectures`, { fill: MUTED }));
+    ty += 18;
+  }
+  return { name: 'pareto', width: LEFT + W + 40, height: ty + 10, body: parts.join(''), title: 'Retrained top-1 against latency' };
+}
