@@ -28,6 +28,7 @@ import * as plot from '../cli/plot.js';
 import * as predict from '../cli/predict.js';
 import * as retrain from '../cli/retrain.js';
 import * as sample from '../cli/sample.js';
+import * as score from '../cli/score.js';
 import * as search from '../cli/search.js';
 import * as space from '../cli/space.js';
 import * as validate from '../cli/validate.js';
@@ -35,7 +36,7 @@ import { ROOT } from './nas/paths.js';
 
 interface Leaf { command: string; describe: string; builder: (y: Argv) => Argv<unknown> }
 const LEAVES: Record<string, Leaf> = {
-  arch, cost, derive, device, export: exporter, plot, predict, retrain, sample, search, space, validate,
+  arch, cost, derive, device, export: exporter, plot, predict, retrain, sample, score, search, space, validate,
   'bench data': benchData, 'bench kernels': benchKernels, 'bench search': benchSearch,
   'data fashion-mnist': dataFashionMnist, 'data pack': dataPack, 'data read': dataRead, 'data split': dataSplit,
   'lut build': lutBuild, 'lut check': lutCheck,
@@ -101,6 +102,7 @@ test('every densenas command parses, reads files that exist or that an earlier c
     const inputs: string[] = [];
     for (const [k, v] of Object.entries(parsed)) if (INPUTS.has(k) && v !== undefined) inputs.push(...([] as string[]).concat(v as string));
     if (name === 'predict') inputs.push(...(parsed.images as string[]));
+    if (name === 'score') inputs.push(...(parsed.archs as string[]));
     if (name === 'data fashion-mnist') inputs.length = 0;   // --source defaults to Debian's data set
     for (const f of inputs) {
       assert.ok(!isAbsolute(f) && !f.split('/').includes('..'), `${line}: ${f} lies outside the project`);

@@ -11,7 +11,9 @@ import sharp from 'sharp';
 import { archParamsFromJson, type ArchParams } from '../../nas/arch_params.js';
 import { loadConfig } from '../../nas/config.js';
 import { deriveArch, derivePath } from '../../nas/derive.js';
-import { formatArch } from '../../nas/net_config.js';
+import { archOps, formatArch, netConfigToJson, parseNetConfigText } from '../../nas/net_config.js';
+import { archShapeOf } from '../../nas/arch_summary.js';
+import { opKey } from '../../nas/ops.js';
 import { readRun, writeRunPlots } from '../../nas/plots/index.js';
 import { buildSpace, spaceCounts, type SearchSpace } from '../../nas/space.js';
 import { runCli, tempDir } from '../cli.js';
@@ -287,6 +289,55 @@ test('a retrain run gets its training curves; several runs compare on one figure
   assert.match(noOut.stderr, /--out is needed to compare several runs/);
   writeFileSync(join(b, 'metrics.jsonl'), JSON.stringify({ kind: 'epoch', epoch: 0, train_loss: 1, train_top1: 'x', test_loss: 1, test_top1: 1 }) + '\n');
   assert.match((await runCli(['plot', '--run', a, b, '--out', out])).stderr, /metrics\.jsonl \S+ line 1: field train_top1 must be a number, got "x"/);
+});
+
+// Retrain runs as a pareto plot needs them: a config, a net_config whose record names a supernet
+// score, a cost table of its ops, a final line. Latency is summed here from the ops' entries.
+const NETS = [
+  "[[8, 8], 'mbconv_k3_t1', [], 0, 1]|[[8, 16], 'mbconv_k3_t3', [], 0, 2]|[[16, 128], 'conv1_1']",
+  "[[8, 8], 'mbconv_k3_t1', [], 0, 1]|[[8, 16], 'mbconv_k5_t6', ['mbconv_k3_t3'], 1, 2]|[[16, 128], 'conv1_1']",
+  "[[8, 8], 'mbconv_k3_t1', [], 0, 1]|[[8, 24], 'mbconv_k7_t3', [], 0, 2]|[[24, 128], 'conv1_1']",
+];
+function writeParetoRun(name: string, netText: string, top1: number, supernet?: number): { run: string; latency: number } {
+  const run = join(dir, name), cfg = loadConfig([], ['data.input_size=[1,32,32]', 'train_params.num_classes=10', 'search_params.num_classes=10']);
+  mkdirSync(run, { recursive: true });
+  const net = parseNetConfigText(`${netText}\nnet_type: mbv2`);
+  const entries: Record<string, number> = {};
+  let latency = 0;
+  for (const d of archOps(net, archShapeOf(cfg, 10, 8))) { const k = opKey(d); entries[k] ??= 1 + ((k.length * 7) % 5); latency += entries[k]; }
+  writeFileSync(join(run, 'cost_table.json'), JSON.stringify({ format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries }));
+  writeFileSync(join(run, 'config.yaml'), `net_type: mbv2\ntrain_params:\n    num_classes: 10\nsearch_params:\n    num_classes: 10\ndata:\n    input_size: [1, 32, 32]\n`);
+  const origin = supernet === undefined ? {} : { origin: { supernet_top1: supernet, supernet_run: '/runs/s' } };
+  writeFileSync(join(run, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), ...origin }));
+  writeFileSync(join(run, 'metrics.jsonl'), jsonl([{ kind: 'epoch', epoch: 0, test_top1: top1 - 1 }, { kind: 'final', epoch: 1, val_top1: top1 + 0.5, test_top1: top1, test_top5: 99 }]));
+  return { run, latency };
+}
+
+test('plot --pareto: one point per run at its table latency and test top-1, label means and spreads, Kendall tau of supernet scores', async () => {
+  const rnd = [[80, 50], [82, 55], [81, 60], [85, 70]].map(([t, sn], i) => writeParetoRun(`pareto-r${i}`, NETS[i % 3], t, sn));
+  const srch = writeParetoRun('pareto-s', NETS[1], 86, 75), base = writeParetoRun('pareto-b', NETS[2], 83);
+  const out = join(dir, 'pareto');
+  const r = await runCli(['plot', '--pareto', '--run', ...rnd.map((x) => x.run), srch.run, base.run, '--label', 'random', 'random', 'random', 'random', 'searched', 'baseline', '--out', out, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  const tops = [80, 82, 81, 85], m = tops.reduce((a, b) => a + b) / 4, sd = Math.sqrt(tops.reduce((a, t) => a + (t - m) ** 2, 0) / 3);
+  const g = res.groups.find((x: any) => x.label === 'random');
+  assert.ok(Math.abs(g.test_top1.mean - m) < 1e-9 && Math.abs(g.test_top1.std - sd) < 1e-9, JSON.stringify(g));
+  assert.equal([g.n, g.test_top1.min, g.test_top1.max], [4, 80, 85]);
+  // supernet 50 55 60 70 75 vs test 80 82 81 85 86: one discordant pair (55/82 vs 60/81) of 10
+  assert.equal(res.ranking.map((q: any) => [q.n, q.tau]), [[5, (9 - 1) / 10]]);
+  const circles = all(svgOf(join(out, 'pareto.svg'))).filter((e) => e.tag === 'circle');
+  assert.is(circles.length, 6);
+  const pts = [...rnd, srch, base].map((x, i) => ({ lat: x.latency, top: [80, 82, 81, 85, 86, 83][i] }));
+  // SVG x grows with latency, y falls as top-1 rises
+  for (const a of pts.keys()) for (const b of pts.keys()) {
+    const [ca, cb] = [circles[a], circles[b]].map((c) => [Number(c.attrs.cx), Number(c.attrs.cy)]);
+    if (pts[a].lat < pts[b].lat) assert.ok(ca[0] < cb[0], `x order of runs ${a} and ${b}`);
+    if (pts[a].top < pts[b].top) assert.ok(ca[1] > cb[1], `y order of runs ${a} and ${b}`);
+  }
+  assert.ok(existsSync(join(out, 'pareto.png')) && existsSync(join(out, 'pareto.json')));
+  rmSync(join(srch.run, 'cost_table.json'));
+  assert.match((await runCli(['plot', '--pareto', '--run', srch.run, '--out', out])).stderr, /pareto-s: no cost_table\.json \(retrain it with --table\)/);
 });
 
 test('densenas plot --run RUN --out DIR, and its error for a directory that is not a run', async () => {

@@ -105,6 +105,17 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   assert.ok(last.mean_op_entropy < 0.9 * uniform, `mean op entropy ${last.mean_op_entropy} of uniform ${uniform}`);
   assert.match(r.stdout, /architecture weights: mean op entropy [\d.]+ nats, [\d.]+% of uniform/);
   for (const f of ['plots/supernet.png', 'plots/curves.png', 'plots/arch_weights.png', 'best/net_config.json']) assert.ok(existsSync(join(run, f)), `${f} written`);
+  // The supernet's view of architectures (inherited weights): its derived one far above chance,
+  // random ones of the space scored alike twice, each record keeping its fields beside the score.
+  const samples = join(dir, 'samples');
+  ok(await runCli(['sample', '--config', QUICK_CFG, '--table', lut, '--target', String(last.table_cost), '--target-form', 'two_sided', '--tolerance', '0.3', '--count', '2', '--seed', '1', '--out', samples]), 'sample');
+  const archDirs = [join(run, 'best'), join(samples, 'arch-0'), join(samples, 'arch-1')];
+  const scored = async () => { const s = await runCli(['score', '--run', run, '--data', full, ...archDirs, '--json']); ok(s, 'score'); return JSON.parse(s.stdout).scores; };
+  const first = await scored(), second = await scored();
+  assert.ok(first[0].supernet_top1 > 40, `the derived architecture on the supernet: ${first[0].supernet_top1}%`);
+  assert.equal(second.map((x: any) => x.supernet_top1), first.map((x: any) => x.supernet_top1));
+  const sampled = JSON.parse(readFileSync(join(archDirs[1], 'net_config.json'), 'utf8'));
+  assert.equal([sampled.supernet_top1, sampled.index, typeof sampled.table_cost], [first[1].supernet_top1, 0, 'number']);
   const res = await runCli(['search', '--config', config('fmnist_search_resnet.yaml'), '--data', full, '--out', join(dir, 'res'),
     '--set', 'data.limit=256', '--set', 'train_params.epochs=2', '--set', 'search_params.val_start_epoch=1']);
   ok(res, 'ResNet-based search');
