@@ -3,6 +3,7 @@
 // per-epoch callbacks, derivation, retraining, validation, export (safetensors and ONNX),
 // prediction, plots and the data loader. The engine itself is 'densenas-webgpu/engine'.
 export { init, destroy } from './engine/runtime.js';
+export { quietDawnWarnings } from './engine/quiet.js';
 export { listAdapters, type AdapterEntry } from './engine/device.js';
 export {
   openEngine, resolveConfig, searchCosts, expectedCost, countArch, buildLatencyTable, search, derive, retrain, validateModel,

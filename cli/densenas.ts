@@ -20,7 +20,7 @@ import * as score from './score.js';
 import * as search from './search.js';
 import * as space from './space.js';
 import * as validate from './validate.js';
-import { followParent, isFilteredChild, runFiltered } from './quiet.js';
+import { followParent, isFilteredChild, runFiltered } from '../engine/quiet.js';
 
 process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 

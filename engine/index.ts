@@ -5,6 +5,7 @@ export { Tensor, tidy, tidyAsync, keep, noGrad, noGradAsync, record, type Shape,
 export { Random, mixSeed } from './random.js';
 export type { MemoryStats } from './memory.js';
 export { timeRuns, median, type Timing } from './timing.js';
+export { quietDawnWarnings } from './quiet.js';
 export * from './ops/elementwise.js';
 export * from './ops/matmul.js';
 export * from './ops/conv.js';

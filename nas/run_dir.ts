@@ -112,7 +112,7 @@ export class RunLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw fsError(e, path, 'cannot take the run lock');
       }
       const text = readFileSync(path, 'utf8').trim(), pid = Number(text);
-      // A densenas killed with SIGKILL leaves its worker process (cli/quiet.ts) a moment to notice
+      // A densenas killed with SIGKILL leaves its worker process (engine/quiet.ts) a moment to notice
       // and end: give the holder a few seconds before refusing.
       if (Number.isInteger(pid) && pid > 0 && !endsWithin(pid, LOCK_WAIT_MS)) {
         throw new Error(`${run.dir} is in use by process ${pid} (${path}); wait for it to end, or choose another --out`);

@@ -36,7 +36,7 @@ test('a run in use is refused to a second process; after SIGKILL a resume must m
   const run = join(dir, 'run');
   let second: CliResult | undefined;
   // --verbose: one process, so that SIGSTOP holds the lock's owner (otherwise the command runs in
-  // a worker behind the filter of Dawn's warnings, cli/quiet.ts, which a SIGSTOP does not reach)
+  // a worker behind the filter of Dawn's warnings, engine/quiet.ts, which a SIGSTOP does not reach)
   const first = await runCli(retrain(run, ['--verbose']), (child) => {
     let busy = false;
     const timer = setInterval(async () => {
