@@ -3,7 +3,7 @@
 // run's table, a colour per group (the first word of a label: searched, random, baseline), and for
 // each label of three or more runs its mean and spread. Runs whose architecture a supernet scored
 // (densenas score) also give the supernet's ranking quality: Kendall's tau between supernet top-1
-// and retrained top-1, per supernet.
+// and retrained top-1, per supernet, over distinct architectures.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeArch } from '../arch_summary.js';
@@ -11,13 +11,13 @@ import { loadConfig } from '../config.js';
 import { readCostTable } from '../cost_table.js';
 import { readText } from '../io.js';
 import { kendallTau } from '../metrics.js';
-import { readNetConfig } from '../net_config.js';
+import { formatArch, readNetConfig } from '../net_config.js';
 import { chart, extent, legend } from './axes.js';
 import { jsonLines } from './run.js';
 import { el, MUTED, PALETTE, type Plot, text } from './svg.js';
 
 export interface ParetoPoint {
-  dir: string; label: string;
+  dir: string; label: string; arch: string;
   /** Latency (or cost) of the architecture by the run's table, in its units. */
   latency: number; units: string;
   epoch: number; val_top1: number; test_top1: number;
@@ -33,11 +33,12 @@ export function readParetoPoint(dir: string, label: string): ParetoPoint {
   if (!final) throw new Error(`${metrics}: the retrain has not finished (no final line)`);
   if (!existsSync(tableFile)) throw new Error(`${dir}: no cost_table.json (retrain it with --table) to place it on the latency axis`);
   const table = readCostTable(tableFile);
-  const s = summarizeArch(readNetConfig(join(dir, 'net_config.json')), loadConfig([join(dir, 'config.yaml')]), table);
+  const net = readNetConfig(join(dir, 'net_config.json'));
+  const s = summarizeArch(net, loadConfig([join(dir, 'config.yaml')]), table);
   if (s.cost === null) throw new Error(`${tableFile} lacks ${s.missing.length} op(s) of ${dir}'s architecture: ${s.missing.slice(0, 3).join(', ')}`);
   const origin = JSON.parse(readText(join(dir, 'net_config.json'), 'net_config')).origin ?? {};
   return {
-    dir, label, latency: s.cost, units: table.units,
+    dir, label, arch: formatArch(net), latency: s.cost, units: table.units,
     epoch: final.epoch as number, val_top1: final.val_top1 as number, test_top1: final.test_top1 as number,
     ...(typeof origin.supernet_top1 === 'number' ? { supernet_top1: origin.supernet_top1, supernet_run: String(origin.supernet_run) } : {}),
   };
@@ -58,9 +59,12 @@ export function paretoSummary(points: ParetoPoint[]): { groups: ParetoGroup[]; r
     return { label, n: g.length, latency: mean(g.map((p) => p.latency)), test_top1: { mean: mean(t), std: std(t), min: Math.min(...t), max: Math.max(...t) } };
   });
   const runs = [...new Set(points.flatMap((p) => (p.supernet_run ? [p.supernet_run] : [])))];
+  // one pair per architecture: the runs of one (several seeds) enter with their mean
   const ranking = runs.map((run) => {
-    const g = points.filter((p) => p.supernet_run === run);
-    return { supernet_run: run, n: g.length, tau: kendallTau(g.map((p) => p.supernet_top1!), g.map((p) => p.test_top1)) };
+    const archs = new Map<string, ParetoPoint[]>();
+    for (const p of points) if (p.supernet_run === run) archs.set(p.arch, [...(archs.get(p.arch) ?? []), p]);
+    const g = [...archs.values()];
+    return { supernet_run: run, n: g.length, tau: kendallTau(g.map((a) => a[0].supernet_top1!), g.map((a) => mean(a.map((p) => p.test_top1)))) };
   });
   return { groups, ranking };
 }
