@@ -44,6 +44,10 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
+// conv_norm: an eval batch norm's [2, C] statistics (mean first) and [2, C] scale and shift
+// (batchnorm.wgsl's `stats` and `fwd`): out = clamp((conv - mean) scale + shift, lo, hi).
+@group(0) @binding(8) var<storage, read> stats: array<f32>;
+@group(0) @binding(9) var<storage, read> fwd: array<f32>;
 
 // Channels c..c+3 at element offset i (= pixel * C + c); channels past C read 0.
 fn load_x(i: u32, c: u32, vec4: bool) -> vec4f {
@@ -181,6 +185,43 @@ fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     for (var t = 0u; t < TW; t++) {
       let o = conv_out(b, th, t);
       if (o >= 0) { store1(u32(o), b.c, clamp(b.acc[th * TW + t] + bv, vec4f(p.act_lo), vec4f(p.act_hi))); }
+    }
+  }
+}
+
+// Channels c..c+3 of the norm's mean, scale and shift (0 past C: never stored).
+struct Norm { mean: vec4f, scale: vec4f, shift: vec4f }
+fn norm4(c: u32) -> Norm {
+  var r = Norm();
+  for (var j = 0u; j < 4u; j++) {
+    if (c + j < p.c) { r.mean[j] = stats[c + j]; r.scale[j] = fwd[c + j]; r.shift[j] = fwd[p.c + c + j]; }
+  }
+  return r;
+}
+
+// The batch norm of inference folded into the store, in batchnorm.wgsl's apply arithmetic.
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_norm4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  if (!b.ok) { return; }
+  let nm = norm4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { out4[u32(o) / 4u] = clamp((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift, vec4f(p.act_lo), vec4f(p.act_hi)); }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_norm1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  if (!b.ok) { return; }
+  let nm = norm4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { store1(u32(o), b.c, clamp((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift, vec4f(p.act_lo), vec4f(p.act_hi))); }
     }
   }
 }

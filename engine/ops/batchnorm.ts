@@ -6,7 +6,7 @@
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor } from '../tensor.js';
-import { clampRange, type Activation } from './elementwise.js';
+import { clampRange, type Activation, type NormEpilogue } from './elementwise.js';
 import { fmt } from './shape.js';
 
 export interface BatchNormState {
@@ -20,7 +20,6 @@ export interface BatchNormState {
   /** Fused activation applied to the normalised output. */
   activation?: Activation;
 }
-
 
 interface Geometry { rows: number; C: number; chunk: number; chunks: number; width: 'v4' | 'v1' }
 
@@ -87,4 +86,25 @@ export function batchNorm(x: Tensor, s: BatchNormState): Tensor {
   });
   if (!out.gradFn) { stats.dispose(); fwd.dispose(); }  // nothing will run the backward
   return out;
+}
+
+/**
+ * An eval batch norm (running statistics) as an epilogue for the op that feeds it: its [2, C]
+ * statistics and scale and shift, computed by the pass that `batchNorm` runs first in eval. The
+ * caller owns the tensors.
+ */
+export function evalNorm(s: BatchNormState, C: number): NormEpilogue {
+  if (s.training) throw new Error('evalNorm: a batch norm in training normalises by batch statistics; it cannot be folded');
+  const { weight, bias } = s;
+  if (!weight !== !bias) throw new RangeError('batchNorm: give both weight and bias (affine) or neither');
+  const geo: Geometry = { rows: 1, C, chunk: 1, chunks: 1, width: 'v1' };
+  const stats = Tensor.empty([2, C], 'batchnorm stats'), fwd = Tensor.empty([2, C], 'batchnorm scale and bias');
+  const partial = Tensor.empty([1, 2, C], 'batchnorm partial sums');
+  // Training-only inputs are bound, never read: a read-only tensor of the dispatch stands in.
+  const unread = weight ?? Tensor.empty([C], 'unread');
+  launch('finalize_forward', geo, { x: unread, partial, stats, fwd, running_mean: s.runningMean, running_var: s.runningVar, weight: unread, bias: bias ?? unread },
+    { training: false, affine: !!weight, momentum: s.momentum, eps: s.eps, clamp: clampRange(s.activation) }, true);
+  partial.dispose();
+  if (!weight) unread.dispose();
+  return { stats, fwd };
 }
