@@ -92,6 +92,8 @@ export class BatchNorm2d extends Module {
    */
   after(conv: Conv2d | DepthwiseConv2d, x: Tensor, residual?: Tensor): Tensor {
     if (!this.foldable) {
+      // The residual goes into the norm's output pass where no activation comes before it.
+      if (residual && !this.activation) return batchNorm(conv.forward(x), { ...this.state(), residual });
       const y = this.forward(conv.forward(x));
       return residual ? add(y, residual) : y;
     }
