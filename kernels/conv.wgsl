@@ -90,6 +90,15 @@ fn biased(r: Row, bias: Row) -> Row {
   return o;
 }
 
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
 // Output channels co..co+TC-1 of the norm's mean, scale and shift (0 past co: never stored).
 struct Norm { mean: Row, scale: Row, shift: Row }
 fn norm_row(co: u32) -> Norm {
@@ -105,7 +114,7 @@ fn norm_row(co: u32) -> Norm {
 // The batch norm of inference applied to a row of outputs, in batchnorm.wgsl's apply arithmetic.
 fn normed(r: Row, nm: Norm) -> Row {
   var o = Row();
-  for (var q = 0u; q < TC / 4u; q++) { o[q] = clamp((r[q] - nm.mean[q]) * nm.scale[q] + nm.shift[q], vec4f(p.act_lo), vec4f(p.act_hi)); }
+  for (var q = 0u; q < TC / 4u; q++) { o[q] = act4((r[q] - nm.mean[q]) * nm.scale[q] + nm.shift[q]); }
   return o;
 }
 

@@ -189,6 +189,15 @@ fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   }
 }
 
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
 // Channels c..c+3 of the norm's mean, scale and shift (0 past C: never stored).
 struct Norm { mean: vec4f, scale: vec4f, shift: vec4f }
 fn norm4(c: u32) -> Norm {
@@ -208,7 +217,7 @@ fn conv_norm4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   for (var th = 0u; th < TH; th++) {
     for (var t = 0u; t < TW; t++) {
       let o = conv_out(b, th, t);
-      if (o >= 0) { out4[u32(o) / 4u] = clamp((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift, vec4f(p.act_lo), vec4f(p.act_hi)); }
+      if (o >= 0) { out4[u32(o) / 4u] = act4((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift); }
     }
   }
 }
@@ -221,7 +230,7 @@ fn conv_norm1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   for (var th = 0u; th < TH; th++) {
     for (var t = 0u; t < TW; t++) {
       let o = conv_out(b, th, t);
-      if (o >= 0) { store1(u32(o), b.c, clamp((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift, vec4f(p.act_lo), vec4f(p.act_hi))); }
+      if (o >= 0) { store1(u32(o), b.c, act4((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift)); }
     }
   }
 }

@@ -138,7 +138,7 @@ fn matmul_store4_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
       for (var j = 0u; j < TN; j += 4u) {
         if (r.n0 + j < p.N) {
           let v = vec4f(r.acc[i][j] + bn[j], r.acc[i][j + 1u] + bn[j + 1u], r.acc[i][j + 2u] + bn[j + 2u], r.acc[i][j + 3u] + bn[j + 3u]);
-          c4[(o + j) / 4u] = clamp(v, vec4f(p.act_lo), vec4f(p.act_hi));
+          c4[(o + j) / 4u] = act4(v);
         }
       }
     }
@@ -148,6 +148,15 @@ fn matmul_store4_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
 // The products with an eval batch norm (and a residual) applied as they are stored:
 // c = clamp((A x B - mean) scale + shift (+ res), lo, hi), batchnorm.wgsl's apply arithmetic, so
 // that a conv + BN (+ add) of inference costs one pass instead of three. K is not split here.
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
 struct Norm { mean: array<f32, TN_MAX>, scale: array<f32, TN_MAX>, shift: array<f32, TN_MAX> }
 
 fn norm_block(n0: u32) -> Norm {
@@ -170,7 +179,7 @@ fn matmul_norm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
         if (r.n0 + j < p.N) {
           var v = (r.acc[i][j] - nm.mean[j]) * nm.scale[j] + nm.shift[j];
           if (p.residual == 1u) { v += res[o + j]; }
-          c[o + j] = clamp(v, p.act_lo, p.act_hi);
+          c[o + j] = act4(vec4f(v)).x;
         }
       }
     }
@@ -192,7 +201,7 @@ fn matmul_store4_norm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
           let shift = vec4f(nm.shift[j], nm.shift[j + 1u], nm.shift[j + 2u], nm.shift[j + 3u]);
           var v = (acc - mean) * scale + shift;
           if (p.residual == 1u) { v += res4[(o + j) / 4u]; }
-          c4[(o + j) / 4u] = clamp(v, vec4f(p.act_lo), vec4f(p.act_hi));
+          c4[(o + j) / 4u] = act4(v);
         }
       }
     }

@@ -76,6 +76,27 @@ for (const [name, geo] of geometries) for (const act of acts) {
   });
 }
 
+test('a folded norm passes NaN through its activation, as the unfolded batch norm does', async () => {
+  const s = normState(8, true, 'relu6');
+  const { norm, dispose } = engineNorm(s, 8);
+  const x = randomArray(rng, 2 * 5 * 5 * 8);
+  x[8 * 7] = NaN;   // channel 0 of pixel 7: NaN in every output channel there (in channel 0 alone for depthwise)
+  const tx = Tensor.fromArray(x, [2, 5, 5, 8]);
+  const ws: Array<[number[], (w: Tensor) => Tensor, number]> = [
+    [[8, 8], (w) => pointwiseConv(tx, w, { norm, activation: 'relu6' }), 8],
+    [[1, 1, 8, 8], (w) => conv2d(tx, w, { stride: 1, padding: 0, norm, activation: 'relu6' }), 8],
+    [[1, 1, 8], (w) => depthwiseConv2d(tx, w, { stride: 1, padding: 0, norm, activation: 'relu6' }), 1],
+  ];
+  for (const [shape, f, nanChannels] of ws) {
+    const w = Tensor.randn(shape, rng, 0.3);
+    const y = await noGrad(() => f(w)).toArray();
+    const nan = (i: number) => i >= 56 && i < 56 + nanChannels;
+    y.forEach((v, i) => assert.ok(nan(i) ? Number.isNaN(v) : v >= 0 && v <= 6, `[${shape}] output ${i} is ${v}`));
+    w.dispose();
+  }
+  dispose(); tx.dispose();
+});
+
 test('a folded norm is refused where a gradient would be recorded', () => {
   const s = normState(4, true);
   const { norm, dispose } = engineNorm(s, 4);
