@@ -18,6 +18,7 @@ struct Params {
   affine: u32,
   lo: f32,         // fused activation: clamp to [lo, hi] (ReLU, ReLU6; +-FLT_MAX for none)
   hi: f32,
+  residual: u32,   // apply: 1 adds `res` to the output (then there is no activation)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -45,6 +46,9 @@ struct Params {
 @group(0) @binding(18) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(19) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(20) var<storage, read_write> dbias: array<f32>;
+// apply: a residual of x's shape added to the normalised output (a block's shortcut): the add costs no pass of its own
+@group(0) @binding(21) var<storage, read> res: array<f32>;
+@group(0) @binding(22) var<storage, read> res4: array<vec4f>;
 
 fn invocation(wg: vec3u, nwg: vec3u, lid: vec3u) -> u32 { return (wg.y * nwg.x + wg.x) * WG + lid.x; }
 
@@ -141,7 +145,7 @@ fn finalize_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) n
   fwd[p.C + c] = channel_bias(c);
 }
 
-// out = act((x - mean) * scale + bias): clamp to [lo, hi]
+// out = act((x - mean) * scale + bias): clamp to [lo, hi]; or (x - mean) * scale + bias + res
 @compute @workgroup_size(WG)
 fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let G = p.C / 4;
@@ -154,7 +158,8 @@ fn apply_v4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let shift = fwd4[G + cg];
   for (var row = r.x; row < r.y; row++) {
     let j = row * G + cg;
-    out4[j] = act4((x4[j] - mean) * scale + shift);
+    let y = (x4[j] - mean) * scale + shift;
+    if (p.residual == 1u) { out4[j] = y + res4[j]; } else { out4[j] = act4(y); }
   }
 }
 
@@ -169,7 +174,8 @@ fn apply_v1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   let shift = fwd[p.C + c];
   for (var row = r.x; row < r.y; row++) {
     let j = row * p.C + c;
-    out[j] = act((x[j] - mean) * scale + shift);
+    let y = (x[j] - mean) * scale + shift;
+    if (p.residual == 1u) { out[j] = y + res[j]; } else { out[j] = act(y); }
   }
 }
 

@@ -39,6 +39,10 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
+// conv_norm: an eval batch norm's [2, co] statistics (mean first) and [2, co] scale and shift
+// (batchnorm.wgsl's `stats` and `fwd`): out = clamp((conv - mean) scale + shift, lo, hi).
+@group(0) @binding(8) var<storage, read> stats: array<f32>;
+@group(0) @binding(9) var<storage, read> fwd: array<f32>;
 
 alias Row = array<vec4f, MAX_TC / 4u>;
 
@@ -83,6 +87,34 @@ fn bias_row(co: u32) -> Row {
 fn biased(r: Row, bias: Row) -> Row {
   var o = Row();
   for (var q = 0u; q < TC / 4u; q++) { o[q] = clamp(r[q] + bias[q], vec4f(p.act_lo), vec4f(p.act_hi)); }
+  return o;
+}
+
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
+// Output channels co..co+TC-1 of the norm's mean, scale and shift (0 past co: never stored).
+struct Norm { mean: Row, scale: Row, shift: Row }
+fn norm_row(co: u32) -> Norm {
+  var r = Norm();
+  for (var j = 0u; j < TC; j++) {
+    if (co + j < p.co) {
+      r.mean[j / 4u][j % 4u] = stats[co + j]; r.scale[j / 4u][j % 4u] = fwd[co + j]; r.shift[j / 4u][j % 4u] = fwd[p.co + co + j];
+    }
+  }
+  return r;
+}
+
+// The batch norm of inference applied to a row of outputs, in batchnorm.wgsl's apply arithmetic.
+fn normed(r: Row, nm: Norm) -> Row {
+  var o = Row();
+  for (var q = 0u; q < TC / 4u; q++) { o[q] = act4((r[q] - nm.mean[q]) * nm.scale[q] + nm.shift[q]); }
   return o;
 }
 
@@ -190,6 +222,20 @@ fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   let b = conv_block(wg, nwg, lid, false);
   let bb = bias_row(b.co);
   for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, biased(b.acc[t], bb)); } }
+}
+
+@compute @workgroup_size(WG)
+fn conv_norm4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  let nm = norm_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row4(u32(o), b.co, normed(b.acc[t], nm)); } }
+}
+
+@compute @workgroup_size(WG)
+fn conv_norm1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  let nm = norm_row(b.co);
+  for (var t = 0u; t < TP; t++) { let o = conv_out(b, t); if (o >= 0) { store_row1(u32(o), b.co, normed(b.acc[t], nm)); } }
 }
 
 // out[tap, co, ci] = w[kh * kw - 1 - tap, ci, co] with ca = ci count, co = co count: the weights

@@ -44,6 +44,10 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
 @group(0) @binding(7) var<storage, read> bias: array<f32>;   // conv_bias: out = clamp(conv + bias, lo, hi)
+// conv_norm: an eval batch norm's [2, C] statistics (mean first) and [2, C] scale and shift
+// (batchnorm.wgsl's `stats` and `fwd`): out = clamp((conv - mean) scale + shift, lo, hi).
+@group(0) @binding(8) var<storage, read> stats: array<f32>;
+@group(0) @binding(9) var<storage, read> fwd: array<f32>;
 
 // Channels c..c+3 at element offset i (= pixel * C + c); channels past C read 0.
 fn load_x(i: u32, c: u32, vec4: bool) -> vec4f {
@@ -181,6 +185,52 @@ fn conv_bias1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     for (var t = 0u; t < TW; t++) {
       let o = conv_out(b, th, t);
       if (o >= 0) { store1(u32(o), b.c, clamp(b.acc[th * TW + t] + bv, vec4f(p.act_lo), vec4f(p.act_hi))); }
+    }
+  }
+}
+
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
+// Channels c..c+3 of the norm's mean, scale and shift (0 past C: never stored).
+struct Norm { mean: vec4f, scale: vec4f, shift: vec4f }
+fn norm4(c: u32) -> Norm {
+  var r = Norm();
+  for (var j = 0u; j < 4u; j++) {
+    if (c + j < p.c) { r.mean[j] = stats[c + j]; r.scale[j] = fwd[c + j]; r.shift[j] = fwd[p.c + c + j]; }
+  }
+  return r;
+}
+
+// The batch norm of inference folded into the store, in batchnorm.wgsl's apply arithmetic.
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_norm4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, true);
+  if (!b.ok) { return; }
+  let nm = norm4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { out4[u32(o) / 4u] = act4((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift); }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_C, WG_P)
+fn conv_norm1(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = conv_block(wg, nwg, lid, false);
+  if (!b.ok) { return; }
+  let nm = norm4(b.c);
+  for (var th = 0u; th < TH; th++) {
+    for (var t = 0u; t < TW; t++) {
+      let o = conv_out(b, th, t);
+      if (o >= 0) { store1(u32(o), b.c, act4((b.acc[th * TW + t] - nm.mean) * nm.scale + nm.shift)); }
     }
   }
 }

@@ -24,7 +24,7 @@ override A4: bool = false;   // A read as vec4 columns: sam == 1, M and TM multi
 const TM_MAX = 16u;
 const TN_MAX = 12u;
 
-struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32, act_lo: f32, act_hi: f32 }
+struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32, act_lo: f32, act_hi: f32, residual: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -34,6 +34,12 @@ struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, 
 @group(0) @binding(5) var<storage, read> b4: array<vec4f>;         // b again, for vec4 loads
 @group(0) @binding(6) var<storage, read> a4: array<vec4f>;         // a again, for vec4 loads
 @group(0) @binding(7) var<storage, read> bias: array<f32>;         // the _bias entries: c = clamp(A x B + bias, lo, hi)
+// The _norm entries: an eval batch norm's [2, N] statistics (mean first) and [2, N] scale and shift
+// (batchnorm.wgsl's `stats` and `fwd`), and with p.residual a tensor [M, N] added before the clamp.
+@group(0) @binding(8) var<storage, read> stats: array<f32>;
+@group(0) @binding(9) var<storage, read> fwd: array<f32>;
+@group(0) @binding(10) var<storage, read> res: array<f32>;
+@group(0) @binding(11) var<storage, read> res4: array<vec4f>;
 
 struct Block { acc: array<array<f32, TN_MAX>, TM_MAX>, m0: u32, n0: u32 }
 
@@ -132,7 +138,70 @@ fn matmul_store4_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
       for (var j = 0u; j < TN; j += 4u) {
         if (r.n0 + j < p.N) {
           let v = vec4f(r.acc[i][j] + bn[j], r.acc[i][j + 1u] + bn[j + 1u], r.acc[i][j + 2u] + bn[j + 2u], r.acc[i][j + 3u] + bn[j + 3u]);
-          c4[(o + j) / 4u] = clamp(v, vec4f(p.act_lo), vec4f(p.act_hi));
+          c4[(o + j) / 4u] = act4(v);
+        }
+      }
+    }
+  }
+}
+
+// The products with an eval batch norm (and a residual) applied as they are stored:
+// c = clamp((A x B - mean) scale + shift (+ res), lo, hi), batchnorm.wgsl's apply arithmetic, so
+// that a conv + BN (+ add) of inference costs one pass instead of three. K is not split here.
+// The norm entries' activation, as batchnorm.wgsl's (PyTorch's clamp): NaN passes, and an
+// infinity passes a side left open (+-FLT_MAX), so that a folded norm hides no divergence.
+const FLT_MAX = 0x1.fffffep+127f;
+fn act4(y: vec4f) -> vec4f {
+  let nan = (bitcast<vec4u>(y) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);   // by the bits: compilers may assume y == y
+  let open = nan | ((y > vec4f(p.act_hi)) & vec4<bool>(p.act_hi >= FLT_MAX)) | ((y < vec4f(p.act_lo)) & vec4<bool>(p.act_lo <= -FLT_MAX));
+  return select(clamp(y, vec4f(p.act_lo), vec4f(p.act_hi)), y, open);
+}
+
+struct Norm { mean: array<f32, TN_MAX>, scale: array<f32, TN_MAX>, shift: array<f32, TN_MAX> }
+
+fn norm_block(n0: u32) -> Norm {
+  var r: Norm;
+  for (var j = 0u; j < TN; j++) {
+    let n = min(n0 + j, p.N - 1u);
+    r.mean[j] = stats[n]; r.scale[j] = fwd[n]; r.shift[j] = fwd[p.N + n];
+  }
+  return r;
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul_norm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let nm = norm_block(r.n0);
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j++) {
+        if (r.n0 + j < p.N) {
+          var v = (r.acc[i][j] - nm.mean[j]) * nm.scale[j] + nm.shift[j];
+          if (p.residual == 1u) { v += res[o + j]; }
+          c[o + j] = act4(vec4f(v)).x;
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WGN, WGM)
+fn matmul_store4_norm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let r = product_block(wg, lid);
+  let nm = norm_block(r.n0);
+  for (var i = 0u; i < TM; i++) {
+    if (r.m0 + i < p.M) {
+      let o = (r.m0 + i) * p.N + r.n0;
+      for (var j = 0u; j < TN; j += 4u) {
+        if (r.n0 + j < p.N) {
+          let acc = vec4f(r.acc[i][j], r.acc[i][j + 1u], r.acc[i][j + 2u], r.acc[i][j + 3u]);
+          let mean = vec4f(nm.mean[j], nm.mean[j + 1u], nm.mean[j + 2u], nm.mean[j + 3u]);
+          let scale = vec4f(nm.scale[j], nm.scale[j + 1u], nm.scale[j + 2u], nm.scale[j + 3u]);
+          let shift = vec4f(nm.shift[j], nm.shift[j + 1u], nm.shift[j + 2u], nm.shift[j + 3u]);
+          var v = (acc - mean) * scale + shift;
+          if (p.residual == 1u) { v += res4[(o + j) / 4u]; }
+          c4[(o + j) / 4u] = act4(v);
         }
       }
     }

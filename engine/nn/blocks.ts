@@ -42,10 +42,9 @@ export class MBConv extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    if (this.expand) h = this.bnExpand!.forward(this.expand.forward(h));
-    h = this.bnDepthwise.forward(this.depthwise.forward(h));
-    h = this.bnProject.forward(this.project.forward(h));
-    return this.residual ? add(h, x) : h;
+    if (this.expand) h = this.bnExpand!.after(this.expand, h);
+    h = this.bnDepthwise.after(this.depthwise, h);
+    return this.bnProject.after(this.project, h, this.residual ? x : undefined);
   }
 }
 
@@ -72,8 +71,8 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x))));
-    const s = this.shortcut ? this.bnShortcut!.forward(this.shortcut.forward(x)) : x;
+    const h = this.bn2.after(this.conv2, this.bn1.after(this.conv1, x));
+    const s = this.shortcut ? this.bnShortcut!.after(this.shortcut, x) : x;
     return relu(add(h, s));
   }
 }
@@ -106,8 +105,8 @@ export class Bottleneck extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (let i = 0; i < 3; i++) h = this.bns[i].forward(this.convs[i].forward(h));
-    const s = this.shortcut ? this.bnShortcut!.forward(this.shortcut.forward(x)) : x;
+    for (let i = 0; i < 3; i++) h = this.bns[i].after(this.convs[i], h);
+    const s = this.shortcut ? this.bnShortcut!.after(this.shortcut, x) : x;
     return relu(add(h, s));
   }
 }
@@ -123,5 +122,5 @@ export class Skip extends Module {
       this.bnConv = this.child('bn', bn(cout, o.affine ?? true, o));
     }
   }
-  forward(x: Tensor): Tensor { return this.conv ? this.bnConv!.forward(this.conv.forward(x)) : x; }
+  forward(x: Tensor): Tensor { return this.conv ? this.bnConv!.after(this.conv, x) : x; }
 }

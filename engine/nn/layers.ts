@@ -1,13 +1,13 @@
 // The layers the search spaces are built from. Weights use He fan-out initialisation
 // (N(0, sqrt(2/n)), n = kh*kw*out_channels/groups), the DenseNAS convention.
-import { batchNorm } from '../ops/batchnorm.js';
+import { batchNorm, evalNorm, type BatchNormState } from '../ops/batchnorm.js';
 import { conv2d } from '../ops/conv.js';
 import { depthwiseConv2d } from '../ops/depthwise.js';
-import { relu, relu6, type Epilogue } from '../ops/elementwise.js';
+import { add, relu, relu6, type Epilogue } from '../ops/elementwise.js';
 import { linear, pointwiseConv } from '../ops/matmul.js';
 import { globalAvgPool } from '../ops/pool.js';
 import type { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { isGradEnabled, Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
 const heFanOut = (fanOut: number) => Math.sqrt(2 / fanOut);
@@ -22,9 +22,12 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor): Tensor { return this.apply(x); }
 
-  /** The convolution with a bias and activation applied as its output is stored. */
-  protected apply(x: Tensor, e: Epilogue = {}): Tensor {
-    if (this.k === 1 && this.stride === 1 && this.padding === 0) return pointwiseConv(x, this.weight, e);
+  /** True when it runs as a matrix product (which can add a residual as it stores its output). */
+  get pointwise(): boolean { return this.k === 1 && this.stride === 1 && this.padding === 0; }
+
+  /** The convolution with an epilogue (a bias or a folded norm, then an activation) applied as its output is stored. */
+  apply(x: Tensor, e: Epilogue = {}): Tensor {
+    if (this.pointwise && this.stride === 1 && this.padding === 0) return pointwiseConv(x, this.weight, e);
     const w = this.k === 1 ? this.weight.reshape([1, 1, this.cin, this.cout]) : this.weight;
     return conv2d(x, w, { stride: this.stride, padding: this.padding, ...e });
   }
@@ -38,8 +41,8 @@ export class DepthwiseConv2d extends Module {
   }
   forward(x: Tensor): Tensor { return this.apply(x); }
 
-  /** The convolution with a bias and activation applied as its output is stored. */
-  protected apply(x: Tensor, e: Epilogue = {}): Tensor {
+  /** The convolution with an epilogue (a bias or a folded norm, then an activation) applied as its output is stored. */
+  apply(x: Tensor, e: Epilogue = {}): Tensor {
     return depthwiseConv2d(x, this.weight, { stride: this.stride, padding: Math.floor(this.k / 2), ...e });
   }
 }
@@ -71,11 +74,35 @@ export class BatchNorm2d extends Module {
     this.runningMean = this.buffer('running_mean', Tensor.zeros([channels]));
     this.runningVar = this.buffer('running_var', Tensor.full([channels], 1));
   }
-  forward(x: Tensor): Tensor {
-    return batchNorm(x, {
+  forward(x: Tensor): Tensor { return batchNorm(x, this.state()); }
+
+  private state(): BatchNormState {
+    return {
       weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
       training: this.training, momentum: this.momentum, eps: this.eps, activation: this.activation,
-    });
+    };
+  }
+
+  /** True when it can be folded into the convolution feeding it: eval, and no gradient recorded. */
+  get foldable(): boolean { return !this.training && !isGradEnabled(); }
+
+  /**
+   * `conv` then this norm (then `+ residual`). Folded into the convolution's store where it can be
+   * (`foldable`): one pass over the output instead of two or three.
+   */
+  after(conv: Conv2d | DepthwiseConv2d, x: Tensor, residual?: Tensor): Tensor {
+    if (!this.foldable) {
+      // The residual goes into the norm's output pass where no activation comes before it.
+      if (residual && !this.activation) return batchNorm(conv.forward(x), { ...this.state(), residual });
+      const y = this.forward(conv.forward(x));
+      return residual ? add(y, residual) : y;
+    }
+    const norm = evalNorm(this.state(), this.channels);
+    // The product adds the residual before its clamp: only a norm without activation can take it.
+    const fuseResidual = conv instanceof Conv2d && conv.pointwise && !this.activation;
+    const y = conv.apply(x, { norm: { ...norm, residual: fuseResidual ? residual : undefined }, activation: this.activation });
+    norm.stats.dispose(); norm.fwd.dispose();   // safe: the pool reuses them only after the recorded work is submitted
+    return residual && !fuseResidual ? add(y, residual) : y;
   }
 }
 

@@ -3,7 +3,7 @@
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor, type Shape } from '../tensor.js';
-import { activationGrad, clampRange, type Epilogue } from './elementwise.js';
+import { activationGrad, checkNormEpilogue, clampRange, type Epilogue, type NormEpilogue } from './elementwise.js';
 import { columnSums, sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
@@ -36,7 +36,7 @@ interface Geometry { stride: number; up: number; padH: number; padW: number }
  * The convolution of `a` (on its virtual input, see conv.wgsl) with w [KH, KW, Ca, Co], of shape
  * `shape`, with the epilogue's bias and clamp applied as it is stored.
  */
-function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry, epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
+function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry, epilogue?: { bias?: Tensor; norm?: NormEpilogue; clamp: [number, number] }): Tensor {
   const rt = runtime();
   const { TP, TC, WG } = rt.tuning.conv2d;
   const out = Tensor.empty(shape);
@@ -47,8 +47,10 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, g: Geometry, epilogue?: { 
   const groups = Math.ceil(pixels / (TP * WG));
   const x = Math.min(groups, 65535);
   const params = { n, hi, wi, ca, ho, wo, co, kh, kw, stride: g.stride, up: g.up, pad_h: g.padH, pad_w: g.padW };
-  const tensors: Record<string, Tensor> = epilogue ? { a, w, out, bias: epilogue.bias } : { a, w, out };
-  dispatch('conv', entry(epilogue ? 'conv_bias' : 'conv', co), tensors,
+  const norm = epilogue?.norm;
+  const tensors: Record<string, Tensor> = !epilogue ? { a, w, out }
+    : norm ? { a, w, out, stats: norm.stats, fwd: norm.fwd } : { a, w, out, bias: epilogue.bias! };
+  dispatch('conv', entry(!epilogue ? 'conv' : norm ? 'conv_norm' : 'conv_bias', co), tensors,
     epilogue ? { ...params, act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : params,
     [x, Math.ceil(co / TC), Math.ceil(groups / x)], { TP, TC, WG, VEC4: ca % 4 === 0 ? 1 : 0 });
   return out;
@@ -76,6 +78,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions & Epilogue): Tens
   const [ho, wo] = convOutputSize('conv2d', x, kh, kw, opts);
   const p = opts.padding, { bias, activation } = opts;
   checkBias('conv2d', bias, cout);
+  if (opts.norm) return normed('conv2d', x, w, opts, (e) => convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p }, e));
   const epilogue = bias || activation ? { bias: bias ?? Tensor.zeros([cout]), clamp: clampRange(activation) } : undefined;
   const out = convolve(x, w, [n, ho, wo, cout], { stride: opts.stride, up: 1, padH: p, padW: p }, epilogue);
   if (epilogue && !bias) epilogue.bias.dispose();   // safe: reused only after the recorded work is submitted
@@ -89,6 +92,14 @@ export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions & Epilogue): Tens
     if (gz !== g) gz.dispose();
     return grads;
   });
+}
+
+/** A convolution with an eval batch norm folded into its store (`run` dispatches it): inference only, no residual. */
+export function normed(op: string, x: Tensor, w: Tensor, e: Epilogue,
+                       run: (epilogue: { norm: NormEpilogue; clamp: [number, number] }) => Tensor): Tensor {
+  checkNormEpilogue(op, e, [x, w]);
+  if (e.norm!.residual) throw new RangeError(`${op}: a residual in the epilogue is for 1x1 convolutions`);
+  return run({ norm: e.norm!, clamp: clampRange(e.activation) });
 }
 
 /** Checks a per-output-channel bias [C]. */

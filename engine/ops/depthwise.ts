@@ -3,8 +3,8 @@
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor, type Shape } from '../tensor.js';
-import { checkBias, convOutputSize, weightGradChunks, type ConvOptions } from './conv.js';
-import { activationGrad, clampRange, type Epilogue } from './elementwise.js';
+import { checkBias, convOutputSize, normed, weightGradChunks, type ConvOptions } from './conv.js';
+import { activationGrad, clampRange, type Epilogue, type NormEpilogue } from './elementwise.js';
 import { columnSums, sumPartials } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
 
@@ -20,7 +20,7 @@ const entry = (name: string, c: number) => `${name}${c % 4 === 0 ? 4 : 1}`;
 
 /** The depthwise convolution of `a` (on its virtual input, see depthwise.wgsl) with `w`, of shape `shape`. */
 function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad: number, flip: boolean,
-                  epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
+                  epilogue?: { bias?: Tensor; norm?: NormEpilogue; clamp: [number, number] }): Tensor {
   const out = Tensor.empty(shape);
   const [n, hi, wi, c] = a.shape;
   const [, ho, wo] = shape;
@@ -28,8 +28,10 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad:
   const groups = Math.ceil(n * Math.ceil(ho / o.TH) * Math.ceil(wo / o.TW) / o.WG_P);
   const x = Math.min(groups, 65535);
   const params = { n, hi, wi, c, ho, wo, pad, flip: flip ? 1 : 0 };
-  const tensors: Record<string, Tensor> = epilogue ? { x: a, w, out, bias: epilogue.bias } : { x: a, w, out };
-  dispatch('depthwise', entry(epilogue ? 'conv_bias' : 'conv', c), tensors,
+  const norm = epilogue?.norm;
+  const tensors: Record<string, Tensor> = !epilogue ? { x: a, w, out }
+    : norm ? { x: a, w, out, stats: norm.stats, fwd: norm.fwd } : { x: a, w, out, bias: epilogue.bias! };
+  dispatch('depthwise', entry(!epilogue ? 'conv' : norm ? 'conv_norm' : 'conv_bias', c), tensors,
     epilogue ? { ...params, act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : params,
     [x, Math.ceil(c / 4 / o.WG_C), Math.ceil(groups / x)], o);
   return out;
@@ -46,6 +48,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: ConvOptions & Epilog
   const [ho, wo] = convOutputSize('depthwiseConv2d', x, k, k, opts);
   const { stride, padding, bias, activation } = opts;
   checkBias('depthwiseConv2d', bias, c);
+  if (opts.norm) return normed('depthwiseConv2d', x, w, opts, (e) => convolve(x, w, [n, ho, wo, c], stride, 1, padding, false, e));
   const epilogue = bias || activation ? { bias: bias ?? Tensor.zeros([c]), clamp: clampRange(activation) } : undefined;
   const out = convolve(x, w, [n, ho, wo, c], stride, 1, padding, false, epilogue);
   if (epilogue && !bias) epilogue.bias.dispose();   // safe: reused only after the recorded work is submitted

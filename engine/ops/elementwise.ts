@@ -1,7 +1,7 @@
 // Elementwise ops: sums and products of same-shape tensors, scaling, ReLU and ReLU6.
 import { dispatch } from '../dispatch.js';
 import { runtime } from '../runtime.js';
-import { record, sizeOf, Tensor, type Shape } from '../tensor.js';
+import { isGradEnabled, record, sizeOf, Tensor, type Shape } from '../tensor.js';
 import { sameShape } from './shape.js';
 
 /** An op over whole same-size tensors (b only where the entry reads it): its vec4 entry when the size allows. */
@@ -49,8 +49,25 @@ export function copy(src: Tensor): Tensor {
 /** The activations that ops can fuse into their output: clamps. */
 export type Activation = 'relu' | 'relu6';
 
-/** What a convolution or product can apply to its output as it stores it: a per-channel bias, then an activation. */
-export interface Epilogue { bias?: Tensor; activation?: Activation }
+/**
+ * What a convolution or product can apply to its output as it stores it: a per-channel bias or
+ * an eval batch norm (see NormEpilogue), then an activation.
+ */
+export interface Epilogue { bias?: Tensor; norm?: NormEpilogue; activation?: Activation }
+
+/**
+ * An eval batch norm folded into the op that feeds it (inference only: nothing is recorded for
+ * backward): `stats` and `fwd` as batchNorm computes them, and a residual added after the norm,
+ * before the activation (1x1 convolutions only).
+ */
+export interface NormEpilogue { stats: Tensor; fwd: Tensor; residual?: Tensor }
+
+/** Rejects a norm epilogue where a gradient would be recorded: it has no backward. */
+export function checkNormEpilogue(op: string, e: Epilogue, inputs: readonly Tensor[]): void {
+  if (!e.norm) return;
+  if (e.bias) throw new RangeError(`${op}: give a bias or a norm epilogue, not both`);
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw new Error(`${op}: a folded batch norm is for inference; run it under noGrad`);
+}
 
 const FLT_MAX = 3.4028234663852886e38;
 

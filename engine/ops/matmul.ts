@@ -3,7 +3,7 @@
 import { dispatch, grid } from '../dispatch.js';
 import { runtime } from '../runtime.js';
 import { record, Tensor } from '../tensor.js';
-import { activationGrad, clampRange, type Activation, type Epilogue } from './elementwise.js';
+import { activationGrad, checkNormEpilogue, clampRange, type Activation, type Epilogue, type NormEpilogue } from './elementwise.js';
 import { checkBias } from './conv.js';
 import { columnSums } from './reduce.js';
 import { expectRank, fmt } from './shape.js';
@@ -41,6 +41,7 @@ export function pointwiseConv(x: Tensor, w: Tensor, e: Epilogue = {}): Tensor {
   const [n, h, wd, cin] = x.shape;
   if (w.shape[0] !== cin) throw new RangeError(`pointwiseConv: input ${fmt(x.shape)} has ${cin} channels, weight ${fmt(w.shape)} expects ${w.shape[0]}`);
   const flat = x.reshape([n * h * wd, cin]);
+  if (e.norm) return normProduct(flat, w, e.norm, e.activation, e).reshape([n, h, wd, w.shape[1]]);
   const y = e.bias || e.activation ? biasedProduct('pointwiseConv', flat, w, e) : matmul(flat, w);
   return y.reshape([n, h, wd, w.shape[1]]);
 }
@@ -72,6 +73,15 @@ function biasedProduct(op: string, x: Tensor, w: Tensor, { bias, activation }: E
   });
 }
 
+/** activation((x w - mean) scale + shift (+ residual)) for x [M, K], w [K, N]: inference, one pass. */
+function normProduct(x: Tensor, w: Tensor, norm: NormEpilogue, activation: Activation | undefined, e: Epilogue): Tensor {
+  const [M, K] = x.shape, N = w.shape[1];
+  checkNormEpilogue('pointwiseConv', e, [x, w]);
+  if (norm.residual && norm.residual.size !== M * N) {
+    throw new RangeError(`pointwiseConv: residual ${fmt(norm.residual.shape)} does not match the output [${M}, ${N}]`);
+  }
+  return product(x, w, M, N, K, [K, 1], [N, 1], { norm, clamp: clampRange(activation) });
+}
 
 /** x + bias along the last dimension: [..., C] + [C]. */
 export function addBias(x: Tensor, bias: Tensor): Tensor {
@@ -121,7 +131,7 @@ function blockWidth(N: number): { TN: number; WGN: number } {
  * output has too few workgroups to fill the device, K is split and the slices summed.
  */
 function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number],
-                 epilogue?: { bias: Tensor; clamp: [number, number] }): Tensor {
+                 epilogue?: { bias?: Tensor; norm?: NormEpilogue; clamp: [number, number] }): Tensor {
   const rt = runtime();
   const { WG } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
@@ -132,7 +142,8 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const TM = Math.min(rt.tuning.matmul.TM, 4 * Math.ceil(M / WGM / 4));
   const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
   const groups = colGroups * rowGroups;
-  const wanted = groups >= minGroups ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
+  // A norm epilogue needs whole sums in the product's store: K is never split for it.
+  const wanted = groups >= minGroups || epilogue?.norm ? 1 : Math.min(Math.ceil(minGroups / groups), Math.floor(K / minK), MAX_GROUPS);
   const kc = Math.max(1, Math.ceil(K / Math.max(1, wanted)));
   const splits = Math.max(1, Math.ceil(K / kc));
   const c = Tensor.empty(splits === 1 ? [M, N] : [splits, M * N]);
@@ -141,11 +152,14 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const A4 = Number(M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
   // The epilogue goes into the product's store unless K is split; then into the pass that adds the bias.
   const fused = epilogue && splits === 1;
-  const tensors: Record<string, Tensor> = fused ? { a, b, c, bias: epilogue.bias } : { a, b, c };
+  const norm = epilogue?.norm;
+  const tensors: Record<string, Tensor> = !fused ? { a, b, c }
+    : norm ? { a, b, c, stats: norm.stats, fwd: norm.fwd, res: norm.residual ?? a }   // `a`: bound, unread
+    : { a, b, c, bias: epilogue.bias! };
   const params = { M, N, K, sam: aStrides[0], sak: aStrides[1], sbk: bStrides[0], sbn: bStrides[1], kc };
-  const clamp: Record<string, number> = fused ? { act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1] } : {};
+  const clamp: Record<string, number> = fused ? { act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1], ...(norm ? { residual: norm.residual ? 1 : 0 } : {}) } : {};
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
-    dispatch('matmul', `${store4 ? 'matmul_store4' : 'matmul'}${fused ? '_bias' : ''}`, tensors,
+    dispatch('matmul', `${store4 ? 'matmul_store4' : 'matmul'}${fused ? (norm ? '_norm' : '_bias') : ''}`, tensors,
       { ...params, ...clamp, m0: g0 * TM * WGM }, [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
   }
   if (splits === 1) return c;
@@ -158,7 +172,7 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   }
   const out = Tensor.empty([M, N]);
   const [lo, hi] = epilogue.clamp, WGE = rt.tuning.elementwise.WG;
-  dispatch('matmul', 'add_bias', { a: sums, b: epilogue.bias, c: out }, { M, N, act_lo: lo, act_hi: hi }, grid(M * N, WGE),
+  dispatch('matmul', 'add_bias', { a: sums, b: epilogue.bias!, c: out }, { M, N, act_lo: lo, act_hi: hi }, grid(M * N, WGE),
     { WGN: WGE });
   sums.dispose();
   return out;

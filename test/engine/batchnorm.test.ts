@@ -94,12 +94,43 @@ test('batch norm: gradients to the affine parameters only, and running statistic
   assertClose(await tb.grad!.toArray(), expected[0].dbias.map((v, c) => v + expected[1].dbias[c]), 'dbias', 1e-4, 1e-4);
 });
 
+test('batch norm with a residual added in its output pass: forward and every gradient against float64', async () => {
+  for (const [shape, training, affine] of [[[333, 5], true, true], [[2, 3, 5, 16], true, false], [[2, 7, 3, 12], false, true]] as Array<[number[], boolean, boolean]>) {
+    const C = shape[shape.length - 1], n = shape.reduce((a, b) => a * b);
+    const x = randomArray(rng, n, 2), r = randomArray(rng, n), w = randomArray(rng, n);
+    const s: ref.BatchNormRef = {
+      weight: affine ? randomArray(rng, C) : undefined, bias: affine ? randomArray(rng, C) : undefined,
+      runningMean: randomArray(rng, C), runningVar: randomArray(rng, C).map((v) => v + 1.5), training, momentum: 0.1, eps: 1e-5,
+    };
+    const tx = Tensor.fromArray(x, shape, true), tr = Tensor.fromArray(r, shape, true);
+    const tw = affine ? Tensor.fromArray(s.weight!, [C], true) : undefined, tb = affine ? Tensor.fromArray(s.bias!, [C], true) : undefined;
+    const rm = Tensor.fromArray(s.runningMean, [C]), rv = Tensor.fromArray(s.runningVar, [C]);
+    const y = await tidy(() => {
+      const y = batchNorm(tx, { weight: tw, bias: tb, runningMean: rm, runningVar: rv, training, momentum: s.momentum, eps: s.eps, residual: tr });
+      y.backward(Tensor.fromArray(w, shape));
+      return y;
+    }).toArray();
+    const what = `[${shape}] ${training ? 'training' : 'eval'}`;
+    assertClose(y, ref.batchNorm(x, C, s).map((v, i) => v + r[i]), `${what} y`, 1e-4, 1e-4);
+    const expected = ref.batchNormBackward(x, w, C, s);
+    assertClose(await tx.grad!.toArray(), expected.dx, `${what} dx`, 1e-3, 1e-4);
+    assertClose(await tr.grad!.toArray(), Float32Array.from(w), `${what} dresidual`, 0, 0);   // passed through unchanged
+    if (affine) {
+      assertClose(await tw!.grad!.toArray(), expected.dweight, `${what} dweight`, 1e-3, 1e-3);
+      assertClose(await tb!.grad!.toArray(), expected.dbias, `${what} dbias`, 1e-3, 1e-3);
+    }
+    for (const t of [tx, tr, tw, tb, rm, rv]) { t?.grad?.dispose(); t?.dispose(); }
+  }
+});
+
 test('batch norm refuses mismatched parameters and single-row training', () => {
   const x = Tensor.zeros([4, 3]), c3 = Tensor.zeros([3]), c4 = Tensor.zeros([4]);
   const s = { runningMean: c3, runningVar: c3, training: true, momentum: 0.1, eps: 1e-5 };
   assert.throws(() => batchNorm(x, { ...s, weight: c4, bias: c4 }), /weight \[4\] does not match the 3 channels of x \[4, 3\]/);
   assert.throws(() => batchNorm(x, { ...s, weight: c3 }), /both weight and bias/);
   assert.throws(() => batchNorm(Tensor.zeros([1, 3]), s), /more than one value per channel/);
+  assert.throws(() => batchNorm(x, { ...s, residual: Tensor.zeros([4, 3]), activation: 'relu6' }), /residual cannot be combined with a fused activation/);
+  assert.throws(() => batchNorm(x, { ...s, residual: Tensor.zeros([3, 3]) }), /residual \[3, 3\] does not match x \[4, 3\]/);
 });
 
 test.run();
