@@ -28,7 +28,7 @@ export async function handler(a: { netConfig?: string; config?: string; data: st
     if (r.interrupted) { destroy(); process.exit(130); }
     if (a.json) { console.log(JSON.stringify({ out: a.out, epochs: r.epochs, best: r.best })); return; }
     const b = r.best;
-    console.log(b ? `best epoch ${b.epoch} by validation top-1 ${b.val_top1.toFixed(2)}; final test top-1 ${b.test_top1.toFixed(2)} top-5 ${b.test_top5.toFixed(2)}` : 'no epoch finished');
+    console.log(b?.test_top1 !== undefined ? `best epoch ${b.epoch} by validation top-1 ${b.val_top1.toFixed(2)}; final test top-1 ${b.test_top1.toFixed(2)} top-5 ${b.test_top5!.toFixed(2)}` : 'no epoch finished');
     console.log(`run directory ${a.out}: best/model.safetensors, best/net_config.json, metrics.jsonl, checkpoint.safetensors`);
   } finally {
     destroy();

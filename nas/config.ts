@@ -108,6 +108,10 @@ export const SCHEMA = {
     // new: share of each class's training images a retrain holds out to choose its best epoch
     // (the original chooses it on the test set, which then no longer measures the model)
     val_fraction: num(0.1, { gt: 0, lt: 1 }),
+    // new: evaluate DIR/test after every epoch (a curve, never used to choose); false: once, on
+    // the chosen epoch's weights at the end, which is all that is reported (and a third faster
+    // when the test images outnumber the training ones)
+    test_every_epoch: bool(true),
   },
   search_params: {
     arch_update_epoch: int(10, { min: 0 }),

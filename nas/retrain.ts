@@ -7,7 +7,7 @@
 // best/ (the weights of the best validation top-1 and their net_config), plots/ (the training
 // curves, redrawn every epoch) and checkpoint.safetensors, the last checkpoint (every epoch end
 // and on SIGINT/SIGTERM), from which --resume continues exactly.
-import { saveTensors } from '../engine/checkpoint.js';
+import { loadTensors, saveTensors } from '../engine/checkpoint.js';
 import { crossEntropy } from '../engine/ops/loss.js';
 import { SGD } from '../engine/optim/sgd.js';
 import { Random } from '../engine/random.js';
@@ -51,7 +51,8 @@ interface RetrainState {
   /** Sums of the current epoch's training steps. */
   meter: Meter;
   /** The epoch of best validation top-1, with its test accuracy (reported, never compared). */
-  best: { epoch: number; val_top1: number; test_top1: number; test_top5: number } | null;
+  /** The epoch of best validation top-1; its test accuracy once measured (every epoch, or at the end). */
+  best: { epoch: number; val_top1: number; test_top1?: number; test_top5?: number } | null;
 }
 
 export interface RetrainResult { epochs: number; best: RetrainState['best']; interrupted: boolean }
@@ -65,7 +66,8 @@ function checkRetrainState(path: string, st: RetrainState, batches: number): Ret
   f('schedulerStep', st.schedulerStep, isCount(st.schedulerStep));
   f('meter', st.meter, isMeter(st.meter));
   const b = st.best;
-  f('best', b, b === null || (b !== null && typeof b === 'object' && isCount(b.epoch) && [b.val_top1, b.test_top1, b.test_top5].every(Number.isFinite)));
+  const testOk = (x: typeof b) => (x!.test_top1 === undefined && x!.test_top5 === undefined) || [x!.test_top1, x!.test_top5].every(Number.isFinite);
+  f('best', b, b === null || (typeof b === 'object' && isCount(b.epoch) && Number.isFinite(b.val_top1) && testOk(b)));
   return st;
 }
 
@@ -136,6 +138,9 @@ async function retrainLoop(o: RetrainOptions, run: ResumableRun<{ retrain: Retra
     await run.save({ gpu: t.gpu, host: {}, state: { retrain: st, sgd: t.sgd } });
   };
 
+  const writeBest = (b: NonNullable<RetrainState['best']>) =>
+    writeFileAtomic(dir.path('best/net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), ...b }) + '\n');
+
   const step = async (b: Batch) => {
     sgd.lr = schedule.lr(st.schedulerStep++);
     return retrainStep(model, sgd, b, labelSmoothing, classes);
@@ -169,27 +174,40 @@ async function retrainLoop(o: RetrainOptions, run: ResumableRun<{ retrain: Retra
     const trained = meterMeans(st.meter);
     const ev = await evaluate(model, val, classes, reporter.phase(`epoch ${e} validation`, val.batches, 0));
     run.checkFinite('validation loss', ev.loss, { epoch: e, phase: 'validation', batch: val.batches });
-    const te = await evaluate(model, test, classes, reporter.phase(`epoch ${e} test`, test.batches, 0));
+    const te = cfg.train_params.test_every_epoch ? await evaluate(model, test, classes, reporter.phase(`epoch ${e} test`, test.batches, 0)) : null;
     const record = {
       kind: 'epoch', epoch: e, lr: sgd.lr,
       train_loss: trained.loss, train_top1: trained.top1, train_top5: trained.top5,
       val_loss: ev.loss, val_top1: ev.top1, val_top5: ev.top5,
-      test_loss: te.loss, test_top1: te.top1, test_top5: te.top5,
-      images_per_s: seen / trainSeconds,
-      test_images_per_s: te.imagesPerS, seconds: trainSeconds + ev.seconds + te.seconds,
+      ...(te ? { test_loss: te.loss, test_top1: te.top1, test_top5: te.top5, test_images_per_s: te.imagesPerS } : {}),
+      images_per_s: seen / trainSeconds, seconds: trainSeconds + ev.seconds + (te?.seconds ?? 0),
     };
     dir.log('metrics.jsonl', record);
     const isBest = !st.best || ev.top1 > st.best.val_top1;
     if (isBest) {
-      st.best = { epoch: e, val_top1: ev.top1, test_top1: te.top1, test_top5: te.top5 };
+      st.best = { epoch: e, val_top1: ev.top1, ...(te ? { test_top1: te.top1, test_top5: te.top5 } : {}) };
       makeDir(dir.path('best'));
-      await saveTensors(dir.path(BEST_WEIGHTS), model.stateDict(), { epoch: String(e), val_top1: String(ev.top1), test_top1: String(te.top1) });
-      writeFileAtomic(dir.path('best/net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), epoch: e, val_top1: ev.top1, test_top1: te.top1, test_top5: te.top5 }) + '\n');
+      await saveTensors(dir.path(BEST_WEIGHTS), model.stateDict(), { epoch: String(e), val_top1: String(ev.top1), ...(te ? { test_top1: String(te.top1) } : {}) });
+      writeBest(st.best);
     }
     reporter.line(`epoch ${e}: train loss ${trained.loss.toFixed(4)} top1 ${trained.top1.toFixed(2)}, validation loss ${ev.loss.toFixed(4)} top1 ${ev.top1.toFixed(2)}${isBest ? ' (best)' : ''}, ${record.images_per_s.toFixed(0)} img/s`);
     st.pos = { epoch: e + 1, batch: 0 };
     st.meter = newMeter();
-    if (st.pos.epoch === cfg.train_params.epochs && st.best) dir.log('metrics.jsonl', { kind: 'final', ...st.best });
+    if (st.pos.epoch === cfg.train_params.epochs && st.best) {
+      if (st.best.test_top1 === undefined) {
+        // the test images, once, on the chosen epoch's weights
+        const chosen = derivedFor(net, cfg, new Random(0));
+        try {
+          loadTensors(dir.path(BEST_WEIGHTS), chosen.stateDict());
+          const t = await evaluate(chosen, test, classes, reporter.phase(`test (epoch ${st.best.epoch})`, test.batches, 0));
+          st.best = { ...st.best, test_top1: t.top1, test_top5: t.top5 };
+        } finally {
+          chosen.dispose();
+        }
+        writeBest(st.best);
+      }
+      dir.log('metrics.jsonl', { kind: 'final', ...st.best });
+    }
     await save();
     await writeRunPlots(o.out).catch((err) => reporter.line(`plots: ${(err as Error).message}`));
     if (run.stop.signal) {

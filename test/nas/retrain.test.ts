@@ -63,6 +63,19 @@ test('a tiny derived net retrains on Fashion-MNIST: its loss falls, the lr follo
   assert.match(r.stdout, `final test top-1 ${chosen.test_top1.toFixed(2)}`);
 });
 
+test('test_every_epoch false: the test images once, on the chosen epoch\'s weights, give what the per-epoch run reported', async () => {
+  const whole = join(dir, 'whole'), once = join(dir, 'once');
+  const r = await runCli(retrain(once, ['--set', 'train_params.test_every_epoch=false']));
+  ok(r, 'retrain testing once');
+  const e = epochs(once), w = epochs(whole);
+  assert.ok(e.every((x) => !('test_top1' in x)), 'no test figures per epoch');
+  assert.equal(e.map((x) => [x.epoch, x.val_top1, x.train_loss]), w.map((x) => [x.epoch, x.val_top1, x.train_loss]), 'the same training');
+  const final = lines(once).find((l) => l.kind === 'final'), wf = lines(whole).find((l) => l.kind === 'final');
+  assert.equal([final.epoch, final.val_top1, final.test_top1, final.test_top5], [wf.epoch, wf.val_top1, wf.test_top1, wf.test_top5]);
+  assert.is(JSON.parse(readFileSync(join(once, 'best/net_config.json'), 'utf8')).test_top1, wf.test_top1);
+  assert.match(r.stdout, `final test top-1 ${wf.test_top1.toFixed(2)}`);
+});
+
 test('a retrain killed with SIGKILL mid-epoch and resumed ends as the uninterrupted one', async () => {
   const whole = join(dir, 'whole'), killed = join(dir, 'killed');
   const r = await runCli(retrain(killed), (child) => {
