@@ -132,8 +132,9 @@ export class CommandQueue {
     const expectMs = pending * this.msPerDispatch;
     const sleepMs = Math.max(expectMs > 2 ? expectMs * 0.8 : 0, idleMs);
     if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
+    const woke = performance.now();
     await staging.mapAsync(GPUMapMode.READ, 0, size);
-    if (pending > 16) this.msPerDispatch = 0.5 * this.msPerDispatch + 0.5 * (performance.now() - t0) / pending;
+    if (pending > 16) this.msPerDispatch = nextMsPerDispatch(this.msPerDispatch, pending, sleepMs > 0 ? woke - t0 : 0, performance.now() - woke);
     this.unsynced = 0;
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
@@ -223,4 +224,16 @@ export class CommandQueue {
     if (!list) this.staging.set(size, (list = []));
     return list.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'staging' });
   }
+}
+
+/**
+ * The readback's estimate of GPU time per dispatch, from one readback of `pending` dispatches
+ * that slept `sleptMs` and then waited `waitedMs`. Slept time counts only when the wait still
+ * had to wait: work that was done before the sleep ended says the estimate was too long (the
+ * process was stopped, say by Ctrl-Z, or the machine got faster), and it halves. Counting the
+ * sleep then would keep an inflated estimate inflated, the sleep being 0.8 of it.
+ */
+export function nextMsPerDispatch(estimate: number, pending: number, sleptMs: number, waitedMs: number): number {
+  const observed = waitedMs < 1 && sleptMs > 0 ? 0 : (sleptMs + waitedMs) / pending;
+  return 0.5 * estimate + 0.5 * observed;
 }
