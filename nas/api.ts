@@ -2,7 +2,7 @@
 // the cost tables, a search with progress and per-epoch callbacks, derivation, retraining,
 // validation and export. Functions that run on the GPU open the engine when it is not open yet
 // (`engine/runtime` init); the caller ends it with `destroy()` and, in a program, `process.exit`.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { destroy, init, runtime, type Runtime } from '../engine/runtime.js';
 import { Random } from '../engine/random.js';
@@ -247,7 +247,7 @@ export async function scoreArchitectures(o: { run: string; data: string; dirs: s
   await openEngine(o);
   const evs = await scoreOnSupernet(o.run, o.data, records.map((r) => r.choice), o.bar);
   return records.map(({ dir, file, rec }, i) => {
-    const r = { ...rec, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss, supernet_run: resolve(o.run) };
+    const r = { ...rec, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss, supernet_run: realpathSync(o.run) };
     writeFileAtomic(file, JSON.stringify(r, null, 1) + '\n');
     return { dir, arch: String(rec.arch ?? ''), table_cost: typeof rec.table_cost === 'number' ? rec.table_cost : null, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss };
   });

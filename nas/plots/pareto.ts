@@ -4,7 +4,7 @@
 // each label of three or more runs its mean and spread. Runs whose architecture a supernet scored
 // (densenas score) also give the supernet's ranking quality: Kendall's tau between supernet top-1
 // and retrained top-1, per supernet, over distinct architectures.
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeArch } from '../arch_summary.js';
 import { loadConfig } from '../config.js';
@@ -40,10 +40,12 @@ export function readParetoPoint(dir: string, label: string): ParetoPoint {
   return {
     dir, label, arch: formatArch(net), latency: s.cost, units: table.units,
     epoch: final.epoch as number, val_top1: final.val_top1 as number, test_top1: final.test_top1 as number,
-    ...(typeof origin.supernet_top1 === 'number' ? { supernet_top1: origin.supernet_top1, supernet_run: String(origin.supernet_run) } : {}),
+    // one supernet however its path was written (a link, a moved folder that still exists)
+    ...(typeof origin.supernet_top1 === 'number' ? { supernet_top1: origin.supernet_top1, supernet_run: canonical(String(origin.supernet_run)) } : {}),
   };
 }
 
+const canonical = (p: string) => (existsSync(p) ? realpathSync(p) : p);
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 /** Sample standard deviation (n - 1); 0 for one value. */
 const std = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1)));
