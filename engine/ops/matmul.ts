@@ -127,19 +127,39 @@ function blockWidth(N: number): { TN: number; WGN: number } {
 }
 
 /**
+ * The blocks of a product: a workgroup of WGN x WGM invocations, each TM x TN. Where a row of
+ * blocks fills one subgroup (N wide enough for the tuning's subgroup blocks), the subgroup
+ * shares the loads of A (SG); else the widest block by `blockWidth`.
+ */
+function blocks(M: number, N: number): { TM: number; TN: number; WGN: number; WGM: number; SG: boolean } {
+  const rt = runtime();
+  const { WG, subgroupBlocks } = rt.tuning.matmul;
+  if (rt.device.subgroupSize === WG && WG === 8) {
+    let best: { TM: number; TN: number } | null = null, bestUsed = 0;
+    for (const [TM, TN] of subgroupBlocks) {
+      const used = N / (Math.ceil(N / (TN * WG)) * TN * WG);
+      if (N >= TN * WG && used > bestUsed) { best = { TM, TN }; bestUsed = used; }
+    }
+    // Fewer rows than a block: blocks of 8 rows (the rows a subgroup loads at once).
+    if (best) return { TM: Math.min(best.TM, 8 * Math.ceil(M / 8)), TN: best.TN, WGN: WG, WGM: 1, SG: true };
+  }
+  const { TN, WGN } = blockWidth(N);
+  const WGM = WG / WGN;
+  // Fewer rows than a workgroup's blocks span (a weight gradient of 16 channels): shorter blocks
+  // keep every lane on real rows (lanes past M would load and multiply for nothing).
+  const TM = Math.min(rt.tuning.matmul.TM, 4 * Math.ceil(M / WGM / 4));
+  return { TM, TN, WGN, WGM, SG: false };
+}
+
+/**
  * C = A x B with A(m, k) = a[m * aStrides[0] + k * aStrides[1]] and B(k, n) likewise. When the
  * output has too few workgroups to fill the device, K is split and the slices summed.
  */
 function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides: [number, number], bStrides: [number, number],
                  epilogue?: { bias?: Tensor; norm?: NormEpilogue; clamp: [number, number] }): Tensor {
   const rt = runtime();
-  const { WG } = rt.tuning.matmul;
   const { minGroups, minK } = rt.tuning.splitK;
-  const { TN, WGN } = blockWidth(N);
-  const WGM = WG / WGN;
-  // Fewer rows than a workgroup's blocks span (a weight gradient of 16 channels): shorter blocks
-  // keep every lane on real rows (lanes past M would load and multiply for nothing).
-  const TM = Math.min(rt.tuning.matmul.TM, 4 * Math.ceil(M / WGM / 4));
+  const { TM, TN, WGN, WGM, SG } = blocks(M, N);
   const colGroups = Math.ceil(N / (TN * WGN)), rowGroups = Math.ceil(M / (TM * WGM));
   const groups = colGroups * rowGroups;
   // A norm epilogue needs whole sums in the product's store: K is never split for it.
@@ -149,7 +169,7 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const c = Tensor.empty(splits === 1 ? [M, N] : [splits, M * N]);
   // vec4 accesses wherever whole vec4s line up: rows of C, rows of B, columns of A (see matmul.wgsl).
   const store4 = N % 4 === 0 && TN % 4 === 0;
-  const A4 = Number(M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
+  const A4 = Number(!SG && M % 4 === 0 && TM % 4 === 0 && aStrides[0] === 1), B4 = Number(store4 && bStrides[1] === 1);
   // The epilogue goes into the product's store unless K is split; then into the pass that adds the bias.
   const fused = epilogue && splits === 1;
   const norm = epilogue?.norm;
@@ -160,7 +180,7 @@ function product(a: Tensor, b: Tensor, M: number, N: number, K: number, aStrides
   const clamp: Record<string, number> = fused ? { act_lo: epilogue.clamp[0], act_hi: epilogue.clamp[1], ...(norm ? { residual: norm.residual ? 1 : 0 } : {}) } : {};
   for (let g0 = 0; g0 < rowGroups; g0 += MAX_GROUPS) {
     dispatch('matmul', `${store4 ? 'matmul_store4' : 'matmul'}${fused ? (norm ? '_norm' : '_bias') : ''}`, tensors,
-      { ...params, ...clamp, m0: g0 * TM * WGM }, [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4 });
+      { ...params, ...clamp, m0: g0 * TM * WGM }, [colGroups, Math.min(MAX_GROUPS, rowGroups - g0), splits], { WGN, WGM, TM, TN, A4, B4, SG: Number(SG) });
   }
   if (splits === 1) return c;
   const sums = columnSums(c, splits, M * N);
