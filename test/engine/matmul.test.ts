@@ -69,9 +69,9 @@ for (const kind of ['cpu', 'gpu'] as const) {
   }));
 }
 
-// The subgroup blocks (matmul.wgsl's SG): N wide enough for a row of blocks to fill the
-// subgroup, rows off every block edge (1, primes, fewer than 8), K split or not, A stored
-// transposed (where A4 would apply), the bias epilogue with scalar and vec4 stores.
+// The subgroup blocks (matmul.wgsl's SG): N of 16 and more, in the tuning's blocks or narrower;
+// rows off every block edge (1, primes, fewer than 8), K split or not, A stored transposed
+// (where A4 would apply), the bias epilogue with scalar and vec4 stores.
 test('[cpu tiles] subgroup blocks: gemm, all transposes, and linear with a bias, match float64', withTuning(tuningFor('cpu'), async () => {
   const seen: boolean[] = [];
   const get = rt.kernels.get;
@@ -80,7 +80,8 @@ test('[cpu tiles] subgroup blocks: gemm, all transposes, and linear with a bias,
     return get.call(rt.kernels, family, entry, overrides);
   };
   try {
-    for (const [M, K, N] of [[1, 5, 64], [7, 13, 67], [23, 1, 96], [97, 31, 127], [130, 8, 200], [8, 5003, 64], [41, 2, 1031]]) {
+    for (const [M, K, N] of [[1, 5, 64], [7, 13, 67], [23, 1, 96], [97, 31, 127], [130, 8, 200], [8, 5003, 64], [41, 2, 1031],
+      [29, 7, 16], [61, 3, 17], [5, 19, 24], [53, 97, 40], [3, 4099, 61]]) {
       for (const [tA, tB] of transposes) {
         const a = randomArray(rng, M * K), b = randomArray(rng, K * N);
         const ta = Tensor.fromArray(a, tA ? [K, M] : [M, K]), tb = Tensor.fromArray(b, tB ? [N, K] : [K, N]);
