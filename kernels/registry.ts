@@ -9,8 +9,6 @@ import { ResourceType, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 // Sources stay beside the compiled registry's source folder: dist/kernels/ -> kernels/.
 const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../kernels');
 
-const SUBGROUP_STANDIN = 'fn subgroupBroadcast(v: f32, lane: u32) -> f32 { return v; }';
-
 export type Overrides = Record<string, number>;
 type Scalar = 'u32' | 'i32' | 'f32';
 
@@ -49,9 +47,12 @@ export class KernelRegistry {
     let s = this.sources.get(family);
     if (!s) {
       let code = readFileSync(join(this.dir, `${family}.wgsl`), 'utf8');
-      // A device without subgroups compiles such a family with a stand-in, for paths that its
-      // override constants keep off (ops use subgroups only where Device.subgroupSize is set).
-      if (!this.device.features.has('subgroups')) code = code.replace(/^enable subgroups;$/m, SUBGROUP_STANDIN);
+      // A device without subgroups compiles such a family with subgroupBroadcast(v, lane) read as
+      // v: the paths that broadcast are kept off there by override constants (ops take them only
+      // where Device.subgroupSize is set).
+      if (!this.device.features.has('subgroups')) {
+        code = code.replace(/^enable subgroups;$/m, '').replace(/subgroupBroadcast\((\w+), \w+\)/g, '$1');
+      }
       s = { code, reflect: new WgslReflect(code), module: this.device.createShaderModule({ label: family, code }) };
       this.sources.set(family, s);
     }

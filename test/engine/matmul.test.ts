@@ -99,14 +99,15 @@ test('[cpu tiles] subgroup blocks: gemm, all transposes, and linear with a bias,
   if (rt.device.subgroupSize === 8) assert.ok(seen.length > 0 && seen.every((sg) => sg), 'every product took the subgroup blocks');
 }));
 
-// A device without subgroups still compiles the family (the subgroup path stays off there).
-test('matmul.wgsl compiles on a device without the subgroups feature', async () => {
+// A device without subgroups still compiles the families that use them (their subgroup paths stay off there).
+test('matmul.wgsl and depthwise.wgsl compile on a device without the subgroups feature', async () => {
   const gpu = create([]);   // kept until the end: Dawn aborts if it is collected
   const device = await (await gpu.requestAdapter())!.requestDevice();
   try {
     const kernels = new KernelRegistry(device);
     device.pushErrorScope('validation');
     kernels.get('matmul', 'matmul_store4', { WGN: 8, WGM: 1, TM: 16, TN: 8, A4: 0, B4: 1, SG: 0 });
+    kernels.get('depthwise', 'conv4', { K: 3, SG: 0 });
     assert.is(await device.popErrorScope(), null);
   } finally {
     device.destroy();
