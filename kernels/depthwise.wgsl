@@ -7,11 +7,11 @@ enable subgroups;
 // scalar or vec4, so these kernels count accesses: an invocation owns 4 adjacent channels (one
 // vec4) of a TH x TW block of pixels, loads each input row window once for every tap and output
 // row it serves, and stores vec4s. The channel group comes from workgroup_id.y when WG_C is 1:
-// the lanes then walk pixels and weight loads have one address for all of them (one load, not
-// eight). Entry points ending in 4 need C % 4 == 0; those ending in 1 take any C. K, S and U are
-// override constants so the tap loops unroll and the windows stay in registers; a loop that
-// does not unroll (too big, or left early with continue or break) spills its arrays to memory
-// and runs several times slower.
+// the lanes then walk pixels and weight loads have one address for all of them (loaded once
+// and broadcast with SG, see below). Entry points ending in 4 need C % 4 == 0; those ending in
+// 1 take any C. K, S and U are override constants so the tap loops unroll and the windows stay
+// in registers; a loop that does not unroll (too big, or left early with continue or break)
+// spills its arrays to memory and runs several times slower.
 
 // Inside any branch or loop lavapipe loads per lane even at one address, so the forward entries
 // with SG (WG_C = 1 and subgroups of 8 consecutive lanes, lavapipe's) load each weight tap in one
