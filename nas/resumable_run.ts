@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HostTensor } from '../engine/checkpoint.js';
-import type { Config } from './config.js';
+import { defaultConfig, type Config } from './config.js';
 import type { Dataset } from './data/dataset.js';
 import type { StepReporter } from './progress.js';
 import { readCheckpoint, RunDir, RunLock, saveCheckpoint, type CheckpointContents } from './run_dir.js';
@@ -55,7 +55,10 @@ export function fingerprintOf(cfg: Config, data: Record<string, DataIdentity>, t
 /** What differs between the fingerprint a run started with and the current one, one line each. */
 export function fingerprintDiff(was: Fingerprint, now: Fingerprint): string[] {
   const out: string[] = [];
+  const defaults = flatten(defaultConfig(), '', {});
   for (const k of new Set([...Object.keys(was.config), ...Object.keys(now.config)])) {
+    // a key added since the run started, at its default: the behaviour the run had
+    if (was.config[k] === undefined && now.config[k] === defaults[k]) continue;
     if (was.config[k] !== now.config[k]) out.push(`config ${k}: ${now.config[k] ?? 'unset'}, the run has ${was.config[k] ?? 'unset'}`);
   }
   const img = (d?: DataIdentity) => (d ? `${d.images} images in ${d.classes} classes at ${d.source} (${d.hash})` : 'none');

@@ -93,6 +93,14 @@ test('a resume with another batch size, other data or another table is refused n
   assert.throws(() => open(out, true, fp({ table: { entries: { a: 2 } } })), /cost table: content/);
   assert.is(fingerprintDiff(fp(), fp({ batch: 32, table: { entries: { a: 2 } } })).length, 2);
   assert.not.ok(existsSync(join(out, 'run.lock')), 'a refused resume leaves no lock behind');
+  // a run started before a config key existed resumes when the key is at its default (the old
+  // behaviour), and is refused when it is not
+  const older = fp();
+  delete older.config['train_params.test_every_epoch'];
+  assert.equal(fingerprintDiff(older, fp()), []);
+  const changed = fp();
+  changed.config['train_params.test_every_epoch'] = 'false';
+  assert.equal(fingerprintDiff(older, changed), ['config train_params.test_every_epoch: false, the run has unset']);
   const more = open(out, true, fp({ epochs: 10 }));
   assert.equal(more.resumed?.state, { step: 1 });
   more.close();
