@@ -14,7 +14,7 @@ import { Random } from '../../engine/random.js';
 import { noGrad, Tensor, tidy } from '../../engine/tensor.js';
 import { assertClose, engine, randomArray } from '../helpers.js';
 import { batchNorm as bnRef, type BatchNormRef } from '../reference/batchnorm.js';
-import { convRef, outputShape, type ConvGeometry } from '../reference/conv.js';
+import { convRef, EPILOGUE_GEOMETRIES, outputShape } from '../reference/conv.js';
 import { gemm } from '../reference/matmul.js';
 
 await engine();
@@ -57,13 +57,7 @@ for (const [rows, K, N, residual] of [[37, 13, 10, true], [20, 9, 12, true], [8,
   });
 }
 
-const geometries: Array<[string, ConvGeometry]> = [
-  ['conv 3x3 stride 2, 5->6', { n: 2, h: 7, w: 6, cin: 5, cout: 6, kh: 3, kw: 3, stride: 2, padding: 1 }],
-  ['conv 3x3, 4->8', { n: 1, h: 5, w: 5, cin: 4, cout: 8, kh: 3, kw: 3, stride: 1, padding: 1 }],
-  ['depthwise 3x3 stride 2, 5 channels', { n: 2, h: 7, w: 6, cin: 5, cout: 5, kh: 3, kw: 3, stride: 2, padding: 1, depthwise: true }],
-  ['depthwise 5x5, 8 channels', { n: 1, h: 6, w: 5, cin: 8, cout: 8, kh: 5, kw: 5, stride: 1, padding: 2, depthwise: true }],
-];
-for (const [name, geo] of geometries) for (const act of acts) {
+for (const [name, geo] of EPILOGUE_GEOMETRIES) for (const act of acts) {
   test(`${name} + eval BN + ${act ?? 'no activation'} in one pass matches float64`, async () => {
     const xs = [geo.n, geo.h, geo.w, geo.cin], ws = geo.depthwise ? [geo.kh, geo.kw, geo.cout] : [geo.kh, geo.kw, geo.cin, geo.cout];
     const x = randomArray(rng, xs.reduce((a, b) => a * b)), w = randomArray(rng, ws.reduce((a, b) => a * b), 0.3);

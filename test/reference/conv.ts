@@ -46,3 +46,11 @@ export function convBackwardRef(g: ConvGeometry, x: ArrayLike<number>, w: ArrayL
   forEachProduct(g, (yi, xi, wi) => { dx[xi] += gy[yi] * w[wi]; dw[wi] += gy[yi] * x[xi]; });
   return { dx, dw };
 }
+
+/** Small convolutions for the fused epilogue tests: a stride, channel counts off vec4, depthwise. */
+export const EPILOGUE_GEOMETRIES: Array<[string, ConvGeometry]> = [
+  ['conv 3x3 stride 2, 5->6', { n: 2, h: 7, w: 6, cin: 5, cout: 6, kh: 3, kw: 3, stride: 2, padding: 1 }],
+  ['conv 3x3, 4->8', { n: 1, h: 5, w: 5, cin: 4, cout: 8, kh: 3, kw: 3, stride: 1, padding: 1 }],
+  ['depthwise 3x3 stride 2, 5 channels', { n: 2, h: 7, w: 6, cin: 5, cout: 5, kh: 3, kw: 3, stride: 2, padding: 1, depthwise: true }],
+  ['depthwise 5x5, 8 channels', { n: 1, h: 6, w: 5, cin: 8, cout: 8, kh: 5, kw: 5, stride: 1, padding: 2, depthwise: true }],
+];
