@@ -65,6 +65,8 @@ export class Device {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly hasTimestamps: boolean;
+  /** Invocations per subgroup where subgroups are enabled and their size is fixed (lavapipe: 8); else null. */
+  readonly subgroupSize: number | null;
   /** Set when the device is lost or destroyed; every later use fails with this reason. */
   lostReason: string | null = null;
   /** The first validation or out-of-memory error Dawn reported since the last check. */
@@ -83,6 +85,8 @@ export class Device {
     this.limits = gpu.limits;
     this.features = new Set(gpu.features as unknown as Iterable<string>);
     this.hasTimestamps = this.features.has('timestamp-query');
+    const lo = i.subgroupMinSize, hi = i.subgroupMaxSize;
+    this.subgroupSize = this.features.has('subgroups') && lo && lo === hi ? lo : null;
     gpu.lost.then((l) => { this.lostReason ??= `device lost (${l.reason}): ${l.message}`; });
     // Dawn names the pipeline, bind group or buffer (kernel labels) in its messages.
     gpu.onuncapturederror = (ev) => {
@@ -106,7 +110,7 @@ export class Device {
       throw new DeviceError(`adapter '${want.dawn[0].slice('adapter='.length)}': ${listing}`);
     }
     if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
-    const wanted: GPUFeatureName[] = ['timestamp-query'];
+    const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
     const al = adapter.limits;
     const gpu = await adapter.requestDevice({

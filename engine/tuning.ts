@@ -17,10 +17,13 @@ export interface Tuning {
   mix: { WG: number; CHUNK: number; MAX_CHUNKS: number };
   /**
    * Matrix product: WG invocations a workgroup, at most maxWGN of them along N (powers of two),
-   * each a TM x TN block of C (at most 16 x 12). TN is one of `widths`, the one that does the
+   * each a TM x TN block of C (at most 24 x 12). TN is one of `widths`, the one that does the
    * most multiply-adds per load once columns padded to whole workgroups count as lost.
+   * `subgroupBlocks`: the TM x TN blocks (TM a multiple of 8, at most 24) for a workgroup that is
+   * one subgroup of WG lanes along N, which loads the rows of A once for all lanes (matmul.wgsl's
+   * SG); the one that pads fewest columns is taken. Empty: never.
    */
-  matmul: { WG: number; maxWGN: number; TM: number; widths: readonly number[] };
+  matmul: { WG: number; maxWGN: number; TM: number; widths: readonly number[]; subgroupBlocks: readonly (readonly [number, number])[] };
   /** K is split across workgroups until a product has `minGroups` of them, keeping `minK` of K per split. */
   splitK: { minGroups: number; minK: number };
   /** Column sums: WG columns a workgroup, `rows` rows summed by one invocation per pass. */
@@ -41,7 +44,9 @@ const CPU: Tuning = {
   optim: { WG: 64 },
   mix: { WG: 64, CHUNK: 64, MAX_CHUNKS: 4096 },
   // One SIMD group of lavapipe, and the largest blocks that LLVM keeps unrolled: loads are the cost.
-  matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8] },
+  // With the rows of A shared through the subgroup, 24 x 8 beats 16 x 12 where both fit N
+  // (W1: about 150 against 190 ms of CPU); more than 192 accumulators fall off a cliff (5x).
+  matmul: { WG: 8, maxWGN: 8, TM: 16, widths: [12, 8], subgroupBlocks: [[24, 8], [16, 12]] },
   splitK: { minGroups: 16, minK: 1024 },
   sumColumns: { WG: 16, rows: 512 },
   conv2d: { TP: 8, TC: 16, WG: 32 },
@@ -57,7 +62,7 @@ const GPU: Tuning = {
   optim: { WG: 256 },
   mix: { WG: 256, CHUNK: 16, MAX_CHUNKS: 256 },
   // Not yet measured on a GPU: 16 x 16 invocations with 4 x 4 blocks, a 64 x 64 tile of C.
-  matmul: { WG: 256, maxWGN: 16, TM: 4, widths: [4] },
+  matmul: { WG: 256, maxWGN: 16, TM: 4, widths: [4], subgroupBlocks: [] },
   splitK: { minGroups: 512, minK: 256 },
   sumColumns: { WG: 256, rows: 64 },
   conv2d: { TP: 4, TC: 8, WG: 128 },

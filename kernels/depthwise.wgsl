@@ -1,3 +1,5 @@
+enable subgroups;
+
 // Depthwise KxK convolution of channels-last tensors: the forward pass, its transpose (the
 // gradient to the input) and per-chunk partial sums of the gradient to the weights.
 //
@@ -5,12 +7,16 @@
 // scalar or vec4, so these kernels count accesses: an invocation owns 4 adjacent channels (one
 // vec4) of a TH x TW block of pixels, loads each input row window once for every tap and output
 // row it serves, and stores vec4s. The channel group comes from workgroup_id.y when WG_C is 1:
-// the lanes then walk pixels and weight loads have one address for all of them (one load, not
-// eight). Entry points ending in 4 need C % 4 == 0; those ending in 1 take any C. K, S and U are
-// override constants so the tap loops unroll and the windows stay in registers; a loop that
-// does not unroll (too big, or left early with continue or break) spills its arrays to memory
-// and runs several times slower.
+// the lanes then walk pixels and weight loads have one address for all of them (loaded once
+// and broadcast with SG, see below). Entry points ending in 4 need C % 4 == 0; those ending in
+// 1 take any C. K, S and U are override constants so the tap loops unroll and the windows stay
+// in registers; a loop that does not unroll (too big, or left early with continue or break)
+// spills its arrays to memory and runs several times slower.
 
+// Inside any branch or loop lavapipe loads per lane even at one address, so the forward entries
+// with SG (WG_C = 1 and subgroups of 8 consecutive lanes, lavapipe's) load each weight tap in one
+// lane and hand it to the others with subgroupBroadcast, before anything branches.
+//
 // Variables get explicit initialisers: here a plain `var v: T;` declared in a loop body kept its
 // value from the previous iteration instead of starting at zero.
 const MAX_K = 7u;
@@ -26,6 +32,8 @@ override TW: u32 = 4u;
 override KR: u32 = 3u;  // weight gradient: tap rows per invocation
 override WG_C: u32 = 1u;
 override WG_P: u32 = 32u;
+override SG: bool = false;   // forward taps shared through the subgroup: WG_C == 1, subgroups of 8
+const MAX_TAPS = 56u;        // MAX_K * MAX_K taps, rounded up to whole subgroups
 
 struct Params {
   n: u32, hi: u32, wi: u32, c: u32,   // input shape [n, hi, wi, c]
@@ -98,6 +106,19 @@ struct Block {
 fn conv_block(wg: vec3u, nwg: vec3u, lid: vec3u, vec4: bool) -> Block {
   var b = Block();
   b.c = (wg.y * WG_C + lid.x) * 4u;
+  // The taps in the order the loops below read them (mirrored with flip): lane l loads taps l, l + 8, ...
+  var taps = array<vec4f, MAX_TAPS>();
+  if (SG) {
+    for (var s = 0u; s < (K * K + 7u) / 8u; s++) {
+      let j = 8u * s + lid.y % 8u;
+      var v = vec4f();
+      if (j < K * K && b.c < p.c) { v = load_w(select(j, K * K - 1u - j, p.flip != 0u) * p.c + b.c, b.c, vec4); }
+      taps[8u * s] = subgroupBroadcast(v, 0u); taps[8u * s + 1u] = subgroupBroadcast(v, 1u);
+      taps[8u * s + 2u] = subgroupBroadcast(v, 2u); taps[8u * s + 3u] = subgroupBroadcast(v, 3u);
+      taps[8u * s + 4u] = subgroupBroadcast(v, 4u); taps[8u * s + 5u] = subgroupBroadcast(v, 5u);
+      taps[8u * s + 6u] = subgroupBroadcast(v, 6u); taps[8u * s + 7u] = subgroupBroadcast(v, 7u);
+    }
+  }
   let bw = (p.wo + TW - 1u) / TW;
   let bh = (p.ho + TH - 1u) / TH;
   let i = (wg.z * nwg.x + wg.x) * WG_P + lid.y;
@@ -116,7 +137,8 @@ fn conv_block(wg: vec3u, nwg: vec3u, lid: vec3u, vec4: bool) -> Block {
         if (r >= th * S && kh < K) {
           let wrow = select(kh, K - 1u - kh, p.flip != 0u);
           for (var kw = 0u; kw < K; kw++) {
-            let wv = load_w((wrow * K + select(kw, K - 1u - kw, p.flip != 0u)) * p.c + b.c, b.c, vec4);
+            var wv: vec4f;
+            if (SG) { wv = taps[kh * K + kw]; } else { wv = load_w((wrow * K + select(kw, K - 1u - kw, p.flip != 0u)) * p.c + b.c, b.c, vec4); }
             for (var t = 0u; t < TW; t++) { b.acc[th * TW + t] = fma(win[t * S + kw], wv, b.acc[th * TW + t]); }
           }
         }

@@ -1,3 +1,5 @@
+enable subgroups;
+
 // Matrix products C = A x B, row-major C [M, N]. A and B are read through strides,
 //   A(m, k) = a[m * sam + k * sak],   B(k, n) = b[k * sbk + n * sbn],
 // so one kernel computes A x B, A^T x B and A x B^T (the backward) without transpose copies.
@@ -12,6 +14,12 @@
 // are loaded or stored as one vec4 (B4, A4, matmul_store4): 5-15% on the products of W5.
 // Four steps of k of a row-major A as one vec4 lost: the block's registers spilled.
 //
+// Each lane loads its rows of A by itself, though the lanes of a row of blocks share them: with
+// SG (a workgroup that is one subgroup along N, lavapipe's eight lanes), lane l loads rows
+// 8s + l and subgroupBroadcast hands each row to all lanes. Per step of k a lane then loads
+// TM / 8 values of A instead of TM, and on lavapipe, where no load in a loop is a single load
+// for all lanes, that halves the time of a large product and makes TM = 24 pay.
+//
 // workgroup_id.z splits K: split z sums k in [z * kc, (z + 1) * kc) into its own [M, N] slice
 // of c, and sum_columns (reduce.wgsl) adds the slices. Long-K products (weight gradients over
 // a whole batch of pixels) get their parallelism that way.
@@ -21,7 +29,8 @@ override TM: u32 = 16;   // rows per invocation, at most TM_MAX
 override TN: u32 = 8;    // columns per invocation, at most TN_MAX
 override B4: bool = false;   // B read as vec4 rows: sbn == 1, N and TN multiples of 4
 override A4: bool = false;   // A read as vec4 columns: sam == 1, M and TM multiples of 4
-const TM_MAX = 16u;
+override SG: bool = false;   // rows of A shared through the subgroup: WGN == subgroup size == 8, WGM == 1, TM % 8 == 0
+const TM_MAX = 24u;
 const TN_MAX = 12u;
 
 struct Params { M: u32, N: u32, K: u32, sam: u32, sak: u32, sbk: u32, sbn: u32, m0: u32, kc: u32, act_lo: f32, act_hi: f32, residual: u32 }
@@ -65,7 +74,15 @@ fn product_block(wg: vec3u, lid: vec3u) -> Block {
       for (var j = 0u; j < TN; j++) { bk[j] = b[k * p.sbk + bcol[j]]; }
     }
     var ak: array<f32, TM_MAX>;
-    if (A4) {
+    if (SG) {
+      for (var s = 0u; s < TM / 8u; s++) {
+        let v = a[min(r.m0 + 8u * s + lid.x, p.M - 1u) * p.sam + k * p.sak];
+        ak[8u * s] = subgroupBroadcast(v, 0u); ak[8u * s + 1u] = subgroupBroadcast(v, 1u);
+        ak[8u * s + 2u] = subgroupBroadcast(v, 2u); ak[8u * s + 3u] = subgroupBroadcast(v, 3u);
+        ak[8u * s + 4u] = subgroupBroadcast(v, 4u); ak[8u * s + 5u] = subgroupBroadcast(v, 5u);
+        ak[8u * s + 6u] = subgroupBroadcast(v, 6u); ak[8u * s + 7u] = subgroupBroadcast(v, 7u);
+      }
+    } else if (A4) {
       for (var i = 0u; i < TM; i += 4u) {
         let v = a4[(k * p.sak + min(r.m0 + i, p.M - 4u)) / 4u];
         ak[i] = v.x; ak[i + 1u] = v.y; ak[i + 2u] = v.z; ak[i + 3u] = v.w;

@@ -46,7 +46,13 @@ export class KernelRegistry {
   private source(family: string): Source {
     let s = this.sources.get(family);
     if (!s) {
-      const code = readFileSync(join(this.dir, `${family}.wgsl`), 'utf8');
+      let code = readFileSync(join(this.dir, `${family}.wgsl`), 'utf8');
+      // A device without subgroups compiles such a family with subgroupBroadcast(v, lane) read as
+      // v: the paths that broadcast are kept off there by override constants (ops take them only
+      // where Device.subgroupSize is set).
+      if (!this.device.features.has('subgroups')) {
+        code = code.replace(/^enable subgroups;$/m, '').replace(/subgroupBroadcast\((\w+), \w+\)/g, '$1');
+      }
       s = { code, reflect: new WgslReflect(code), module: this.device.createShaderModule({ label: family, code }) };
       this.sources.set(family, s);
     }

@@ -24,7 +24,9 @@ function convolve(a: Tensor, w: Tensor, shape: Shape, s: number, u: number, pad:
   const out = Tensor.empty(shape);
   const [n, hi, wi, c] = a.shape;
   const [, ho, wo] = shape;
-  const o = overrides(w.shape[0], s, u);
+  // Weight taps shared through the subgroup where lanes of one subgroup share a channel group.
+  const rt = runtime();
+  const o: Record<string, number> = { ...overrides(w.shape[0], s, u), SG: Number(rt.device.subgroupSize === 8 && rt.tuning.depthwise.WG_C === 1 && rt.tuning.depthwise.WG_P % 8 === 0) };
   const groups = Math.ceil(n * Math.ceil(ho / o.TH) * Math.ceil(wo / o.TW) / o.WG_P);
   const x = Math.min(groups, 65535);
   const params = { n, hi, wi, c, ho, wo, pad, flip: flip ? 1 : 0 };

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
+import { create } from '../../engine/webgpu.js';
 import * as assert from 'uvu/assert';
 import { addBias, gemm, linear, matmul, pointwiseConv, sumColumns } from '../../engine/ops/matmul.js';
+import { KernelRegistry } from '../../kernels/registry.js';
 import { Random } from '../../engine/random.js';
 import { Tensor, tidy } from '../../engine/tensor.js';
 import { tuningFor, type Tuning } from '../../engine/tuning.js';
@@ -67,8 +69,54 @@ for (const kind of ['cpu', 'gpu'] as const) {
   }));
 }
 
+// The subgroup blocks (matmul.wgsl's SG): N of 16 and more, in the tuning's blocks or narrower;
+// rows off every block edge (1, primes, fewer than 8), K split or not, A stored transposed
+// (where A4 would apply), the bias epilogue with scalar and vec4 stores.
+test('[cpu tiles] subgroup blocks: gemm, all transposes, and linear with a bias, match float64', withTuning(tuningFor('cpu'), async () => {
+  const seen: boolean[] = [];
+  const get = rt.kernels.get;
+  rt.kernels.get = (family, entry, overrides = {}) => {
+    if (family === 'matmul' && entry.startsWith('matmul')) seen.push(overrides.SG === 1);
+    return get.call(rt.kernels, family, entry, overrides);
+  };
+  try {
+    for (const [M, K, N] of [[1, 5, 64], [7, 13, 67], [23, 1, 96], [97, 31, 127], [130, 8, 200], [8, 5003, 64], [41, 2, 1031],
+      [29, 7, 16], [61, 3, 17], [5, 19, 24], [53, 97, 40], [3, 4099, 61]]) {
+      for (const [tA, tB] of transposes) {
+        const a = randomArray(rng, M * K), b = randomArray(rng, K * N);
+        const ta = Tensor.fromArray(a, tA ? [K, M] : [M, K]), tb = Tensor.fromArray(b, tB ? [N, K] : [K, N]);
+        assertClose(await gemm(ta, tb, tA, tB).toArray(), ref.gemm(a, b, M, N, K, tA, tB), `${tag(tA, tB)} ${M}x${K}x${N}`, 1e-4, 1e-4);
+      }
+      const x = randomArray(rng, M * K), w = randomArray(rng, K * N), bias = randomArray(rng, N);
+      const y = linear(Tensor.fromArray(x, [M, K]), Tensor.fromArray(w, [K, N]), Tensor.fromArray(bias, [N]), 'relu6');
+      const yRef = ref.addBias(ref.gemm(x, w, M, N, K), bias).map((v) => Math.min(6, Math.max(0, v)));
+      assertClose(await y.toArray(), yRef, `linear ${M}x${K}x${N}`, 1e-4, 1e-4);
+    }
+  } finally {
+    rt.kernels.get = get;
+  }
+  // Where the adapter has subgroups of 8 (lavapipe), these sizes must take them.
+  if (rt.device.subgroupSize === 8) assert.ok(seen.length > 0 && seen.every((sg) => sg), 'every product took the subgroup blocks');
+}));
+
+// A device without subgroups still compiles the families that use them (their subgroup paths stay off there).
+test('matmul.wgsl and depthwise.wgsl compile on a device without the subgroups feature', async () => {
+  const gpu = create([]);   // kept until the end: Dawn aborts if it is collected
+  const device = await (await gpu.requestAdapter())!.requestDevice();
+  try {
+    const kernels = new KernelRegistry(device);
+    device.pushErrorScope('validation');
+    kernels.get('matmul', 'matmul_store4', { WGN: 8, WGM: 1, TM: 16, TN: 8, A4: 0, B4: 1, SG: 0 });
+    kernels.get('depthwise', 'conv4', { K: 3, SG: 0 });
+    assert.is(await device.popErrorScope(), null);
+  } finally {
+    device.destroy();
+    assert.ok(gpu);
+  }
+});
+
 // One row a workgroup: 70001 rows need a second dispatch past the 65535-workgroup limit.
-test('matmul rows past 65535 workgroups take a second dispatch', withTuning({ ...tuningFor('cpu'), matmul: { WG: 1, maxWGN: 1, TM: 1, widths: [1] } }, async () => {
+test('matmul rows past 65535 workgroups take a second dispatch', withTuning({ ...tuningFor('cpu'), matmul: { WG: 1, maxWGN: 1, TM: 1, widths: [1], subgroupBlocks: [] } }, async () => {
   const [M, K, N] = [70_001, 2, 3];
   const a = randomArray(rng, M * K), b = randomArray(rng, K * N);
   assertClose(await matmul(Tensor.fromArray(a, [M, K]), Tensor.fromArray(b, [K, N])).toArray(), ref.gemm(a, b, M, N, K), 'C');
