@@ -36,6 +36,14 @@ export function meterMeans(m: Meter): { loss: number; top1: number; top5: number
   return { loss: m.loss / n, top1: (100 * m.top1) / n, top5: (100 * m.top5) / n, cost: m.cost / Math.max(m.steps, 1) };
 }
 
+export const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+/** Sample standard deviation (n - 1); 0 for one value. */
+export function std(v: number[]): number {
+  if (v.length < 2) return 0;
+  const m = mean(v);
+  return Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1));
+}
+
 /**
  * Kendall's rank correlation tau-b of paired values: (concordant - discordant) pairs over the
  * geometric mean of the pairs untied in each; ties in one value count in neither. NaN when one

@@ -201,6 +201,24 @@ export function readNetConfig(path: string): NetConfig {
   return text.trimStart().startsWith('{') ? parseNetConfigJson(text, `net_config ${path}`) : parseNetConfigText(text, `net_config ${path}`);
 }
 
+/**
+ * What a JSON net_config says of its architecture beside the entries (a search's, derive's or
+ * sample's record: cost, path and ops, a supernet score; a retrain's `origin`); undefined for the
+ * text form, which has no record.
+ */
+export function readNetRecord(path: string): Record<string, any> | undefined {
+  const text = readText(path, 'net_config');
+  if (!text.trimStart().startsWith('{')) return undefined;
+  let parsed: Record<string, any>;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`net_config ${path}: not JSON (${(e as Error).message})`);
+  }
+  const { net_type: _t, net_config: _c, ...record } = parsed;
+  return record;
+}
+
 // ---- writing ----------------------------------------------------------------------------
 
 function entryLists(net: NetConfig): unknown[][] {

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { summarizeArch } from '../arch_summary.js';
 import { loadConfig } from '../config.js';
 import { readCostTable } from '../cost_table.js';
-import { readText } from '../io.js';
-import { kendallTau } from '../metrics.js';
-import { formatArch, readNetConfig } from '../net_config.js';
+import { kendallTau, mean, std } from '../metrics.js';
+import { formatArch, readNetConfig, readNetRecord } from '../net_config.js';
 import { chart, extent, legend } from './axes.js';
 import { jsonLines } from './run.js';
 import { el, MUTED, PALETTE, type Plot, text } from './svg.js';
@@ -36,7 +35,7 @@ export function readParetoPoint(dir: string, label: string): ParetoPoint {
   const net = readNetConfig(join(dir, 'net_config.json'));
   const s = summarizeArch(net, loadConfig([join(dir, 'config.yaml')]), table);
   if (s.cost === null) throw new Error(`${tableFile} lacks ${s.missing.length} op(s) of ${dir}'s architecture: ${s.missing.slice(0, 3).join(', ')}`);
-  const origin = JSON.parse(readText(join(dir, 'net_config.json'), 'net_config')).origin ?? {};
+  const origin = readNetRecord(join(dir, 'net_config.json'))?.origin ?? {};
   return {
     dir, label, arch: formatArch(net), latency: s.cost, units: table.units,
     epoch: final.epoch as number, val_top1: final.val_top1 as number, test_top1: final.test_top1 as number,
@@ -46,9 +45,6 @@ export function readParetoPoint(dir: string, label: string): ParetoPoint {
 }
 
 const canonical = (p: string) => (existsSync(p) ? realpathSync(p) : p);
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-/** Sample standard deviation (n - 1); 0 for one value. */
-const std = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, x) => a + (x - mean(v)) ** 2, 0) / (v.length - 1)));
 
 export interface ParetoGroup { label: string; n: number; latency: number; test_top1: { mean: number; std: number; min: number; max: number } }
 export interface RankQuality { supernet_run: string; n: number; tau: number }

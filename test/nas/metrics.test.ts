@@ -1,10 +1,10 @@
 // Kendall's tau-b, which measures how well a supernet ranks architectures: against the tie
 // formula counted independently (n0 - n1 and n0 - n2 from tie groups) on random data with ties,
-// SciPy's documented example, and the extremes.
+// SciPy's documented example, and the extremes; the mean and sample spread that results report.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../../engine/random.js';
-import { kendallTau } from '../../nas/metrics.js';
+import { kendallTau, mean, std } from '../../nas/metrics.js';
 
 /** tau-b = (nc - nd) / sqrt((n0 - n1)(n0 - n2)), ties counted per group of equal values. */
 function reference(a: number[], b: number[]): number {
@@ -33,6 +33,21 @@ test("kendallTau: SciPy's example, the extremes, and mismatched lengths", () => 
   assert.is(kendallTau([1, 2, 3, 4], [4, 3, 2, 1]), -1);
   assert.ok(Number.isNaN(kendallTau([1, 1, 1], [1, 2, 3])));
   assert.throws(() => kendallTau([1, 2], [1]), /2 and 1 values/);
+});
+
+test('mean and sample standard deviation against a two-pass float64 sum of random values', () => {
+  const rng = new Random(9);
+  for (const n of [1, 2, 5, 33]) {
+    const v = Array.from({ length: n }, () => 80 + 4 * rng.normal());
+    let s = 0;
+    for (const x of v) s += x;
+    const m = s / n;
+    let ss = 0;
+    for (const x of v) ss += (x - m) * (x - m);
+    assert.ok(Math.abs(mean(v) - m) < 1e-12, `mean, n ${n}`);
+    assert.ok(Math.abs(std(v) - (n > 1 ? Math.sqrt(ss / (n - 1)) : 0)) < 1e-12, `std, n ${n}`);
+  }
+  assert.ok(Math.abs(std([2, 4, 4, 4, 5, 5, 7, 9]) - Math.sqrt(32 / 7)) < 1e-12);
 });
 
 test.run();

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNetConfig, writeNetConfig, type NetConfig } from '../../nas/net_config.js';
+import { readNetConfig, readNetRecord, writeNetConfig, writeNetConfigPair, type NetConfig } from '../../nas/net_config.js';
 import { config } from './paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'densenas-netcfg-'));
@@ -66,6 +66,18 @@ for (const [name, lines, msg] of bad) {
     assert.throws(() => readNetConfig(p), (e: Error) => e.message.startsWith(`net_config ${p}${msg.startsWith('line') ? ' ' : ': '}${msg}`) || (console.log(e.message), false));
   });
 }
+
+test('readNetRecord: the fields beside the entries of the JSON form, none in the text form, errors name the file', () => {
+  const net = randomNet('mbv2'), d = mkdtempSync(join(dir, 'pair-'));
+  const record = { arch: 'a', table_cost: 12.5, ops: { head: [[1, 2]], stack: [] }, origin: { file: 'x' } };
+  writeNetConfigPair(d, net, record);
+  assert.equal(readNetRecord(join(d, 'net_config.json')), record);
+  assert.is(readNetRecord(join(d, 'net_config')), undefined);
+  assert.equal(readNetConfig(join(d, 'net_config.json')), net);
+  const bad = join(d, 'broken.json');
+  writeFileSync(bad, '{"net_type": "mbv2", "net_config": [');
+  assert.throws(() => readNetRecord(bad), (e: Error) => e.message.startsWith(`net_config ${bad}: not JSON`));
+});
 
 test('missing file', () => {
   assert.throws(() => readNetConfig(join(dir, 'none')), (e: Error) => e.message === `net_config ${join(dir, 'none')}: no such file`);
