@@ -17,6 +17,7 @@ import * as predict from './predict.js';
 import * as retrain from './retrain.js';
 import * as sample from './sample.js';
 import * as score from './score.js';
+import * as signal from './signal.js';
 import * as search from './search.js';
 import * as space from './space.js';
 import * as validate from './validate.js';
@@ -25,7 +26,7 @@ import { followParent, isFilteredChild, runFiltered } from '../engine/quiet.js';
 process.env.XDG_RUNTIME_DIR ??= `/tmp/runtime-${process.getuid?.() ?? 0}`;
 
 // Commands that open the GPU run behind the filter of Dawn's warnings unless --verbose.
-const GPU_COMMANDS = new Set(['device', 'lut', 'search', 'retrain', 'validate', 'export', 'bench', 'predict', 'score']);
+const GPU_COMMANDS = new Set(['device', 'lut', 'search', 'retrain', 'validate', 'export', 'bench', 'predict', 'score', 'signal']);
 const args = hideBin(process.argv);
 const verbose = args.includes('--verbose');
 if (isFilteredChild()) followParent();
@@ -35,7 +36,7 @@ try {
   await yargs(args)
     .scriptName('densenas')
     // one call each: a list would need one argument type for all
-    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(derive).command(sample).command(score).command(retrain)
+    .command(device).command(space).command(arch).command(cost).command(data).command(lut).command(search).command(derive).command(sample).command(score).command(signal).command(retrain)
     .command(validate).command(exporter).command(predict).command(plot).command(bench)
     .option('adapter', {
       type: 'string', global: true,

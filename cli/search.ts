@@ -25,12 +25,14 @@ export async function handler(a: { config?: string; data: string; out: string; r
     const out = {
       out: a.out, epochs: r.epochs, arch: formatArch(r.net), params: r.summary.params, madds: r.summary.madds, cost: r.summary.cost,
       units: r.table.units, kind: r.table.kind, mean_op_entropy: r.entropy.final, uniform_op_entropy: r.entropy.uniform,
+      arch_op_entropy_share: r.entropy.archShare,
     };
     if (a.json) { console.log(JSON.stringify(out)); return; }
     console.log(`Derived arch: ${out.arch}`);
     console.log(`params ${(r.summary.params / 1e6).toFixed(3)} M, multiply-adds ${(r.summary.madds / 1e6).toFixed(2)} M, ${r.table.kind} ${r.summary.cost?.toFixed(3) ?? 'n/a'} ${r.table.units}`);
-    const { final, uniform } = r.entropy, share = final / uniform;
-    console.log(`architecture weights: mean op entropy ${final.toFixed(3)} nats, ${(100 * share).toFixed(1)}% of uniform (${uniform.toFixed(3)})`
+    const { final, uniform, archShare } = r.entropy, share = final / uniform;
+    console.log(`architecture weights: mean op entropy ${final.toFixed(3)} nats, ${(100 * share).toFixed(1)}% of uniform (${uniform.toFixed(3)}); `
+      + `on the derived architecture's rows ${(100 * archShare).toFixed(1)}% of uniform`
       + (share > 0.97 ? ': they barely moved, so the derived architecture is close to a pick at random (more architecture steps,'
         + ' a larger optim.arch.alpha_lr, or a supernet that learns more: search_params.weight_sharing)' : ''));
     console.log(`run directory ${a.out}: net_config, net_config.json, metrics.jsonl, arch.jsonl, checkpoint.safetensors`);

@@ -23,7 +23,7 @@ import { derivedBn, type DerivedNet } from './derived.js';
 import { exportFolded, isFoldedDir, type FoldedMeta, type FoldedNet } from './export.js';
 import { readText, writeFileAtomic } from './io.js';
 import { calibrateTable, measureOp } from './latency.js';
-import { archOps, formatArch, readNetConfig, totalLayers, writeNetConfigPair, type ArchShape, type NetConfig } from './net_config.js';
+import { archOps, formatArch, readNetConfig, readNetRecord, totalLayers, writeNetConfigPair, type ArchShape, type NetConfig } from './net_config.js';
 import { writeOnnx, type OnnxExport } from './onnx.js';
 import { classNames } from './predict.js';
 import { silentReporter, type PhaseBar, type StepReporter, type StepStats } from './progress.js';
@@ -31,7 +31,10 @@ import { runRetrain, type RetrainResult } from './retrain.js';
 import { deriveFromRun, type RunDeriveOptions, type RunDerived } from './run_derive.js';
 import { readRun } from './plots/run.js';
 import { sampleInBand } from './sample.js';
-import { scoreOnSupernet } from './supernet_score.js';
+import { restoreSupernet, scoreOnSupernet } from './supernet_score.js';
+import { measureArchSignal, type ArchSignal } from './arch_signal.js';
+import { SearchModel } from './search_step.js';
+import { searchLoaders } from './search_data.js';
 import { runSearch, type SearchResult } from './search.js';
 import { buildSpace, type SearchSpace } from './space.js';
 import { openTrained, testLoader, validate, type Validation } from './validate.js';
@@ -236,21 +239,39 @@ export async function scoreArchitectures(o: { run: string; data: string; dirs: s
   const { space } = readRun(o.run);
   const records = o.dirs.map((dir) => {
     const file = join(dir, 'net_config.json');
-    let rec: Record<string, any>;
-    try {
-      rec = JSON.parse(readText(file, 'net_config'));
-    } catch (e) {
-      throw new Error(`${file}: not JSON (${(e as Error).message})`);
-    }
-    return { dir, file, rec, choice: choiceOfRecord(space, rec, file) };
+    const rec = readNetRecord(file) ?? {};
+    return { dir, file, net: readNetConfig(file), rec, choice: choiceOfRecord(space, rec, file) };
   });
   await openEngine(o);
   const evs = await scoreOnSupernet(o.run, o.data, records.map((r) => r.choice), o.bar);
-  return records.map(({ dir, file, rec }, i) => {
-    const r = { ...rec, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss, supernet_run: realpathSync(o.run) };
-    writeFileAtomic(file, JSON.stringify(r, null, 1) + '\n');
+  return records.map(({ dir, net, rec }, i) => {
+    writeNetConfigPair(dir, net, { ...rec, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss, supernet_run: realpathSync(o.run) });
     return { dir, arch: String(rec.arch ?? ''), table_cost: typeof rec.table_cost === 'number' ? rec.table_cost : null, supernet_top1: evs[i].top1, supernet_loss: evs[i].loss };
   });
+}
+
+/**
+ * How much of a search run's architecture gradient is signal (nas/arch_signal.ts): every
+ * search-validation batch's gradient at the run's last weights and architecture parameters.
+ */
+export async function archSignal(o: { run: string; data: string; adapter?: string; bar?: (batches: number) => PhaseBar }): Promise<ArchSignal & { epoch: number; arch_steps: number }> {
+  const { cfg, space, arch } = readRun(o.run);
+  const { costs } = searchCosts(cfg, space, { out: o.run });
+  await openEngine(o);
+  const model = new SearchModel(cfg, space, costs, new Random(0));
+  try {
+    restoreSupernet(o.run, model.net);
+    const last = arch[arch.length - 1];
+    for (const k of ['betas', 'head', 'stack'] as const) model.params[k].forEach((x, i) => x.set(last.params[k][i]));
+    const val = searchLoaders(cfg, o.data).val, bar = o.bar?.(val.batches);
+    const s = await measureArchSignal(model, val, cfg.train_params.seed, (i) => bar?.update(i));
+    bar?.done();
+    // the arch steps the run's config gives a whole search, to set beside batches_to_decide
+    const archSteps = Math.max(0, cfg.train_params.epochs - cfg.search_params.arch_update_epoch) * val.batches;
+    return { epoch: last.epoch, arch_steps: archSteps, ...s };
+  } finally {
+    model.net.dispose();
+  }
 }
 
 export interface RetrainRunOptions extends RunOptions {
@@ -290,10 +311,8 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
  * file keeps it under `origin`.
  */
 function netOrigin(path: string, own: boolean): Record<string, unknown> | undefined {
-  const text = readText(path, 'net_config');
-  if (!text.trimStart().startsWith('{')) return undefined;
-  const { net_type: _t, net_config: _c, ...record } = JSON.parse(text);
-  if (own) return record.origin;
+  const record = readNetRecord(path);
+  if (!record || own) return record?.origin;
   return Object.keys(record).length ? { file: resolve(path), ...record } : undefined;
 }
 

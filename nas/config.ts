@@ -119,6 +119,15 @@ export const SCHEMA = {
     sample_policy: oneOf('prob', ['prob', 'uniform'] as const),
     weight_sample_num: int(1, { min: 1 }),
     arch_sample_num: int(2, { min: 1 }),             // new: ops sampled per row in arch steps (original: 2)
+    // new: how arch steps estimate the architecture loss's gradient: 'mixture' (original) mixes the
+    // sampled ops of each row by their weights and differentiates through the mix, beside the cost
+    // term of the expected cost; 'paths' draws arch_paths whole architectures from the
+    // distribution, runs each alone on the batch and weighs the log-probability of each by its
+    // loss (cross-entropy plus the cost term of its own table cost) against the others' mean
+    // (REINFORCE with a leave-one-out baseline): a mixture's best point can be a mixture, a single
+    // architecture's cannot
+    arch_gradient: oneOf('mixture', ['mixture', 'paths'] as const),
+    arch_paths: int(4, { min: 2 }),                  // new: architectures a 'paths' arch step draws
     // new: MBConv candidates of a mixed op window one set of weights (nas/shared_mbconv.ts), without
     // which one uniformly drawn op per step leaves the supernet near chance (docs/search-learning.md);
     // false = original (independent weights per candidate)

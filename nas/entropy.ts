@@ -2,6 +2,7 @@
 // layer's op softmax (temperature 1, as derivation reads them), averaged per block and over the
 // blocks. Uniform weights give the largest value, ln K per row; one op certain gives 0.
 import { mapArchParams, softmaxArray, type ArchParams } from './arch_params.js';
+import type { Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
 
 /** Mean op entropy of each searchable block. */
@@ -24,3 +25,22 @@ export function meanOpEntropy(space: SearchSpace, params: ArchParams, blocks = o
 
 /** The mean op entropy of uniform weights: the most a space can have. */
 export const uniformOpEntropy = (space: SearchSpace) => meanOpEntropy(space, mapArchParams(space, (_k, _i, n) => new Float64Array(n)));
+
+/**
+ * How sure the weights are of the architecture a choice is: the op entropy of the rows it uses
+ * (the head edge into each block on its path, the block's stack layers) as a share of uniform
+ * weights' on those rows. Rows off the path belong to no derived network, and architecture steps
+ * over whole architectures (arch_gradient 'paths') rarely visit them, so they keep the mean over
+ * all rows high while the architecture itself is decided.
+ */
+export function choiceOpEntropyShare(space: SearchSpace, params: ArchParams, c: Choice): number {
+  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  const h = (row: Float64Array) => -softmaxArray(row, 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0);
+  let ent = 0, most = 0;
+  for (let i = 1; i < c.path.length - 1; i++) {
+    const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
+    ent += h(params.head[s - 1].subarray(r * kh, (r + 1) * kh)); most += Math.log(kh);
+    for (let l = 0; l < space.numLayers[s]; l++) { ent += h(params.stack[s - 1].subarray(l * ks, (l + 1) * ks)); most += Math.log(ks); }
+  }
+  return most > 0 ? ent / most : 0;
+}

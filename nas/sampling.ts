@@ -1,6 +1,7 @@
-// Op sampling per step (spec 2.2) and the rescaling after an architecture step (spec 2.5).
+// Op sampling per step (spec 2.2), the rescaling after an architecture step (spec 2.5), and
+// whole architectures drawn from the distribution the parameters define (arch_gradient 'paths').
 import type { Random } from '../engine/random.js';
-import { argmax } from './derive.js';
+import { argmax, type Choice } from './derive.js';
 import { softmaxArray, type ArchParams } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
@@ -57,4 +58,45 @@ export function rescaleSampled(space: SearchSpace, before: ArchParams, after: Ar
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
   after.head.forEach((m, b) => fix(before.head[b], m, kh, sampled.head[b]));
   after.stack.forEach((m, b) => fix(before.stack[b], m, ks, sampled.stack[b]));
+}
+
+/**
+ * An architecture drawn from the distribution the parameters define (temperature 1, as
+ * derivation reads them): from node 0 each next node by the softmax of the current node's betas,
+ * then the head op of each edge taken and the op of every stack layer of the blocks passed.
+ */
+export function sampleChoice(space: SearchSpace, params: ArchParams, rng: Random): Choice {
+  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  const draw = (row: Float64Array) => sampleRow(row, 1, 'prob', rng)[0];
+  const path = [0];
+  while (path[path.length - 1] !== space.numNodes - 1) {
+    const m = path[path.length - 1];
+    path.push(space.succ[m][draw(params.betas[m])]);
+  }
+  const blocks = path.slice(1, -1);
+  return {
+    path,
+    head: blocks.map((s, i) => {
+      const r = space.pred[s].indexOf(path[i]);
+      return draw(params.head[s - 1].subarray(r * kh, (r + 1) * kh));
+    }),
+    stack: blocks.map((s) => Array.from({ length: space.numLayers[s] }, (_, l) => draw(params.stack[s - 1].subarray(l * ks, (l + 1) * ks)))),
+  };
+}
+
+/** Adds scale * d log p(c) / d params into `grad`: one-hot minus softmax on every row the choice drew from. */
+export function addChoiceLogProbGradient(space: SearchSpace, params: ArchParams, c: Choice, scale: number, grad: ArchParams): void {
+  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  const add = (x: Float64Array, g: Float64Array, from: number, len: number, picked: number) => {
+    const p = softmaxArray(x.subarray(from, from + len), 1);
+    for (let i = 0; i < len; i++) g[from + i] += scale * ((i === picked ? 1 : 0) - p[i]);
+  };
+  for (let i = 0; i + 1 < c.path.length; i++) {
+    const m = c.path[i], s = c.path[i + 1];
+    add(params.betas[m], grad.betas[m], 0, params.betas[m].length, space.succ[m].indexOf(s));
+    if (i + 2 === c.path.length) break;   // the last node has no ops
+    const r = space.pred[s].indexOf(m);
+    add(params.head[s - 1], grad.head[s - 1], r * kh, kh, c.head[i]);
+    c.stack[i].forEach((k, l) => add(params.stack[s - 1], grad.stack[s - 1], l * ks, ks, k));
+  }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { HostTensor } from '../engine/checkpoint.js';
 import { mixSeed, Random } from '../engine/random.js';
 import { archParamsToJson, type ArchParams } from './arch_params.js';
-import { meanOpEntropy, opEntropy, uniformOpEntropy } from './entropy.js';
+import { choiceOpEntropyShare, meanOpEntropy, opEntropy, uniformOpEntropy } from './entropy.js';
 import { summarizeArch } from './arch_summary.js';
 import { configToYaml, type Config } from './config.js';
 import { chainedCost, type ResolvedCosts } from './cost_chain.js';
@@ -51,8 +51,8 @@ interface SearchState {
 
 export interface SearchResult {
   epochs: number; net: Derived['net']; summary: ReturnType<typeof summarizeArch>; interrupted: boolean;
-  /** Mean op entropy of the final architecture parameters and of uniform weights (nas/entropy.ts). */
-  entropy: { final: number; uniform: number };
+  /** Mean op entropy of the final architecture parameters and of uniform weights; archShare: that of the derived architecture's rows, as a share of uniform (nas/entropy.ts). */
+  entropy: { final: number; uniform: number; archShare: number };
 }
 
 const phaseRuns = (cfg: Config, epoch: number, phase: Phase) =>
@@ -188,6 +188,7 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     const record = {
       epoch: e, ...derivedRecord(space, d, d.summary, table.units), expected_cost: full.cost,
       mean_op_entropy: meanOpEntropy(space, params, entropy),
+      arch_op_entropy_share: choiceOpEntropyShare(space, params, d.choice),
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
     dir.log('metrics.jsonl', { kind: 'epoch', ...record });
@@ -215,6 +216,6 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
 
   function derivation() {
     const d = deriveForTarget(space, params, costs, band);
-    return { ...d, summary: summarizeArch(d.net, cfg, table), entropy: { final: meanOpEntropy(space, params), uniform: uniformOpEntropy(space) } };
+    return { ...d, summary: summarizeArch(d.net, cfg, table), entropy: { final: meanOpEntropy(space, params), uniform: uniformOpEntropy(space), archShare: choiceOpEntropyShare(space, params, d.choice) } };
   }
 }

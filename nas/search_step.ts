@@ -8,12 +8,13 @@ import { SGD } from '../engine/optim/sgd.js';
 import type { Random } from '../engine/random.js';
 import { noGradAsync, Tensor, tidyAsync } from '../engine/tensor.js';
 import { ArchAdam } from './arch_adam.js';
-import { archGradient, archLeaves, mapArchParams, type ArchParams } from './arch_params.js';
-import { chainedCostNodes, type ChainOptions, type ResolvedCosts } from './cost_chain.js';
-import { costLossNode, costLossOptions } from './cost_loss.js';
-import { topk } from './metrics.js';
+import { archGradient, archLeaves, mapArchParams, zeroArchParams, type ArchParams } from './arch_params.js';
+import { chainedCostNodes, type ChainOptions, type ResolvedCosts, type SampledOps } from './cost_chain.js';
+import { costLoss, costLossNode, costLossOptions } from './cost_loss.js';
+import { mean, topk } from './metrics.js';
 import { mixLayout, mixWeightNodes, mixWeights } from './mix_weights.js';
-import { rescaleSampled, sampleOps, type SamplePolicy } from './sampling.js';
+import { addChoiceLogProbGradient, rescaleSampled, sampleChoice, sampleOps, type SamplePolicy } from './sampling.js';
+import { choiceCost, type Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
 import { Supernet } from './supernet.js';
 import { Tape } from './tape.js';
@@ -26,6 +27,12 @@ export const PHASES: readonly Phase[] = ['arch', 'weight', 'valid'];
 
 
 export interface StepResult { loss: number; acc: { top1: number; top5: number }; cost: number }
+
+/** REINFORCE weights of n samples' losses with a leave-one-out baseline: (L_k - mean of the others) / n. */
+export function leaveOneOutWeights(losses: number[]): number[] {
+  const n = losses.length, sum = losses.reduce((a, b) => a + b, 0);
+  return losses.map((l) => (l - (sum - l) / (n - 1)) / n);
+}
 
 export class SearchModel {
   readonly params: ArchParams;
@@ -58,52 +65,115 @@ export class SearchModel {
   }
 
   async step(phase: Phase, b: Batch, policy: SamplePolicy, rng: Random): Promise<StepResult> {
-    const { cfg, space, params, sgd } = this, sp = cfg.search_params;
-    const mixOpts = { temperature: sp.softmax_temp, doubleSoftmax: cfg.optim.last_node_double_softmax };
-    const sampled = sampleOps(space, params, phase === 'arch' ? sp.arch_sample_num : sp.weight_sample_num, policy, rng);
+    const sp = this.cfg.search_params;
+    if (phase === 'arch') {
+      const g = await this.archGradient(b, rng);
+      const grad = mapArchParams(this.space, (k, i) => g.fit[k][i].map((v, j) => v + g.costTerm[k][i][j]));
+      const before = mapArchParams(this.space, (k, i) => Float64Array.from(this.params[k][i]));
+      this.adam.update(this.params, grad);
+      if (g.sampled) rescaleSampled(this.space, before, this.params, g.sampled);
+      return g.result;
+    }
+    const sampled = sampleOps(this.space, this.params, sp.weight_sample_num, policy, rng);
+    const r = await this.run(phase, b, sampled);
+    const t = new Tape();
+    const cost = chainedCostNodes(t, this.space, this.costs, archLeaves(t, this.params), { temperature: sp.softmax_temp, sampled, expectOver: 'sampled' }).cost.value;
+    return { loss: r.loss, acc: topk(r.logits, b.y, this.space.numClasses), cost };
+  }
+
+  /**
+   * One batch's architecture gradient, in its two parts: the supernet's fit and the cost term;
+   * an arch step descends their sum. `sampled`: the ops a 'mixture' step mixed, which the
+   * rescaling after the step keeps to their mass.
+   */
+  async archGradient(b: Batch, rng: Random): Promise<{ fit: ArchParams; costTerm: ArchParams; sampled?: SampledOps; result: StepResult }> {
+    const { cfg, space, params } = this, so = cfg.optim.sub_obj, sp = cfg.search_params;
+    if (sp.arch_gradient === 'paths') return this.pathsGradient(b, rng);
+    const sampled = sampleOps(space, params, sp.arch_sample_num, 'prob', rng);
+    const fit = await this.mixtureFit(b, sampled);
+    const chainOpts: ChainOptions = { temperature: so.cost_temperature ?? sp.softmax_temp, sampled, expectOver: so.expect_over };
+    let cost = 0;
+    const term = archGradient(space, params, (t, p) => {
+      const C = chainedCostNodes(t, space, this.costs, p, chainOpts).cost;
+      cost = C.value;
+      return cfg.optim.if_sub_obj ? costLossNode(t, C, costLossOptions(cfg)) : t.mul(0, C);
+    });
+    return { fit: fit.grad, costTerm: term.grad, sampled, result: { loss: fit.loss + term.value, acc: fit.acc, cost } };
+  }
+
+  /** The mixture's gradient: the supernet's gradient enters as the coefficients of the mixing weights. */
+  private async mixtureFit(b: Batch, sampled: SampledOps) {
+    const { space, params } = this;
     const layout = mixLayout(space, sampled);
-    const so = cfg.optim.sub_obj;
-    const arch = phase === 'arch';
-    const chainOpts: ChainOptions = arch
-      ? { temperature: so.cost_temperature ?? sp.softmax_temp, sampled, expectOver: so.expect_over }
-      : { temperature: sp.softmax_temp, sampled, expectOver: 'sampled' };
+    const r = await this.run('arch', b, sampled);
+    const g = archGradient(space, params, (t, p) => t.dot(mixWeightNodes(t, space, p, sampled, layout, this.mixOpts), r.dW!));
+    return { grad: g.grad, loss: r.loss, acc: topk(r.logits, b.y, space.numClasses) };
+  }
+
+  /**
+   * REINFORCE over whole architectures: arch_paths choices drawn from the distribution run alone
+   * on the batch, and each one's log-probability gradient is weighed by its loss minus the mean
+   * of the others' (the same images for all, so the batch's own difficulty cancels). Its loss is
+   * its cross-entropy (the fit) plus the cost term of its own table cost: a cost term on the
+   * expected cost would be met by a spread of cheap and dear architectures, and keep the
+   * distribution from settling on one.
+   */
+  private async pathsGradient(b: Batch, rng: Random) {
+    const { cfg, space, params } = this, n = cfg.search_params.arch_paths;
+    const choices = Array.from({ length: n }, () => sampleChoice(space, params, rng));
+    const ce: number[] = [], acc = { top1: 0, top5: 0 };
+    for (const c of choices) {
+      const r = await this.runChoice(b, c);
+      ce.push(r.loss);
+      const a = topk(r.logits, b.y, space.numClasses);
+      acc.top1 += a.top1 / n; acc.top5 += a.top5 / n;
+    }
+    const costs = choices.map((c) => choiceCost(space, this.costs, c));
+    const terms = costs.map((C) => (cfg.optim.if_sub_obj ? costLoss(C, costLossOptions(cfg)).value : 0));
+    const fit = zeroArchParams(space), costTerm = zeroArchParams(space);
+    const weights = leaveOneOutWeights(ce), costWeights = leaveOneOutWeights(terms);
+    choices.forEach((c, k) => {
+      addChoiceLogProbGradient(space, params, c, weights[k], fit);
+      addChoiceLogProbGradient(space, params, c, costWeights[k], costTerm);
+    });
+    return { fit, costTerm, result: { loss: mean(ce) + mean(terms), acc, cost: mean(costs) } };
+  }
+
+  /** One architecture of the supernet alone on a batch, batch statistics in BN as every search phase. */
+  private async runChoice(b: Batch, c: Choice): Promise<{ loss: number; logits: Float32Array }> {
+    for (const p of this.weights) p.requiresGrad = false;
+    return tidyAsync(() => noGradAsync(async () => {
+      const { x, y } = upload(b);
+      const logits = this.net.forwardChoice(x, c);
+      return { loss: await crossEntropy(logits, y).item(), logits: await logits.toArray() };
+    }));
+  }
+
+  private get mixOpts() {
+    return { temperature: this.cfg.search_params.softmax_temp, doubleSoftmax: this.cfg.optim.last_node_double_softmax };
+  }
+
+  /** Forward (and backward, and the SGD step in a weight phase) of the sampled ops, mixed by their weights; dW: the mixing weights' gradient in an arch phase. */
+  private async run(phase: Phase, b: Batch, sampled: SampledOps): Promise<{ loss: number; logits: Float32Array; dW: Float32Array | null }> {
+    const { space, params, sgd } = this, arch = phase === 'arch';
+    const layout = mixLayout(space, sampled);
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
     const r = await tidyAsync(async () => {
       const { x, y } = upload(b);
-      const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, mixOpts), [layout.size], arch);
-      const run = async () => {
+      const W = Tensor.fromArray(mixWeights(space, params, sampled, layout, this.mixOpts), [layout.size], arch);
+      const forward = async () => {
         const logits = this.net.forward(x, sampled, layout, W);
         const loss = crossEntropy(logits, y);
         if (phase !== 'valid') loss.backward();
         if (phase === 'weight') sgd.step();
         return { loss: await loss.item(), logits: await logits.toArray() };
       };
-      const out = phase === 'valid' ? await noGradAsync(run) : await run();
+      const out = phase === 'valid' ? await noGradAsync(forward) : await forward();
       const dW = W.grad ? await W.grad.toArray() : null;
       W.grad?.dispose();
       return { ...out, dW };
     });
     sgd.zeroGrad();
-    if (!arch) {
-      const t = new Tape();
-      const cost = chainedCostNodes(t, space, this.costs, archLeaves(t, params), chainOpts).cost.value;
-      return { loss: r.loss, acc: topk(r.logits, b.y, space.numClasses), cost };
-    }
-    // The architecture loss on the tape: the supernet's gradient enters as the coefficients of
-    // the mixing weights, beside the cost term; one backward gives every parameter's gradient.
-    let cost = 0, costTerm = 0;
-    const { grad } = archGradient(space, params, (t, p) => {
-      const fit = t.dot(mixWeightNodes(t, space, p, sampled, layout, mixOpts), r.dW!);
-      const C = chainedCostNodes(t, space, this.costs, p, chainOpts).cost;
-      cost = C.value;
-      if (!cfg.optim.if_sub_obj) return fit;
-      const term = costLossNode(t, C, costLossOptions(cfg));
-      costTerm = term.value;
-      return t.add(fit, term);
-    });
-    const before = mapArchParams(space, (k, i) => Float64Array.from(params[k][i]));
-    this.adam.update(params, grad);
-    rescaleSampled(space, before, params, sampled);
-    return { loss: r.loss + costTerm, acc: topk(r.logits, b.y, space.numClasses), cost };
+    return r;
   }
 }

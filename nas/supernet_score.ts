@@ -20,14 +20,19 @@ import { evaluateForward, type Evaluation } from './validate.js';
 export function openSupernet(run: string): { net: Supernet; space: SearchSpace; cfg: ReturnType<typeof readRun>['cfg'] } {
   const { cfg, space } = readRun(run);
   const net = new Supernet(space, { bnEps: cfg.optim.bn_eps, bnMomentum: cfg.optim.bn_momentum, shareWeights: cfg.search_params.weight_sharing }, new Random(0));
-  const path = join(run, CHECKPOINT);
   try {
-    restoreModel(path, readCheckpoint(path).tensors, net);
+    restoreSupernet(run, net);
   } catch (e) {
     net.dispose();
     throw e;
   }
   return { net, space, cfg };
+}
+
+/** Loads the weights of a search run's last checkpoint into a supernet of its space. */
+export function restoreSupernet(run: string, net: Supernet): void {
+  const path = join(run, CHECKPOINT);
+  restoreModel(path, readCheckpoint(path).tensors, net);
 }
 
 /** Each choice's loss and accuracy on the run's search-validation images, on the supernet's weights. */

@@ -29,6 +29,7 @@ import * as predict from '../cli/predict.js';
 import * as retrain from '../cli/retrain.js';
 import * as sample from '../cli/sample.js';
 import * as score from '../cli/score.js';
+import * as signal from '../cli/signal.js';
 import * as search from '../cli/search.js';
 import * as space from '../cli/space.js';
 import * as validate from '../cli/validate.js';
@@ -36,7 +37,7 @@ import { ROOT } from './nas/paths.js';
 
 interface Leaf { command: string; describe: string; builder: (y: Argv) => Argv<unknown> }
 const LEAVES: Record<string, Leaf> = {
-  arch, cost, derive, device, export: exporter, plot, predict, retrain, sample, score, search, space, validate,
+  arch, cost, derive, device, export: exporter, plot, predict, retrain, sample, score, search, signal, space, validate,
   'bench data': benchData, 'bench kernels': benchKernels, 'bench search': benchSearch,
   'data fashion-mnist': dataFashionMnist, 'data pack': dataPack, 'data read': dataRead, 'data split': dataSplit,
   'lut build': lutBuild, 'lut check': lutCheck,

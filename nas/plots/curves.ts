@@ -27,8 +27,11 @@ export function curvesPlot(run: RunData): Plot {
   ];
   const uniform = uniformOpEntropy(run.space);
   const certainty: Series[] = [{
-    label: 'op entropy', cls: 'curve', colour: PALETTE[5], dash: DASHES[0],
+    label: 'op entropy, all rows', cls: 'curve', colour: PALETTE[5], dash: DASHES[0],
     pts: run.epochs.filter((l) => l.mean_op_entropy !== undefined).map((l) => [l.epoch, (100 * l.mean_op_entropy!) / uniform]),
+  }, {
+    label: "op entropy, derived architecture's rows", cls: 'curve', colour: PALETTE[6], dash: DASHES[1],
+    pts: run.epochs.filter((l) => l.arch_op_entropy_share !== undefined).map((l) => [l.epoch, 100 * l.arch_op_entropy_share!]),
   }];
   const panels = [
     { title: 'Top-1 accuracy', yLabel: 'top-1 (%)', series: perPhase('top1') },

@@ -22,6 +22,8 @@ export interface EpochLine {
   derivation?: string;
   /** Mean entropy (nats) of the op weights at the end of the epoch (nas/entropy.ts). */
   mean_op_entropy?: number;
+  /** The derived architecture's rows' op entropy as a share of uniform (runs from before it was recorded lack it). */
+  arch_op_entropy_share?: number;
 }
 export interface ArchEpoch { epoch: number; params: ArchParams }
 
@@ -92,6 +94,7 @@ function readMetrics(path: string, netType: string): { phases: PhaseLine[]; epoc
           : undefined,
         derivation: typeof rec.derivation === 'string' ? rec.derivation : undefined,
         mean_op_entropy: isNum(rec.mean_op_entropy) ? (rec.mean_op_entropy as number) : undefined,
+        arch_op_entropy_share: isNum(rec.arch_op_entropy_share) ? (rec.arch_op_entropy_share as number) : undefined,
       });
     }
   }

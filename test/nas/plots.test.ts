@@ -104,7 +104,7 @@ const phaseLine = (epoch: number, phase: string, loss: number, top1: number) => 
 /** The epoch's record, with the architecture the search derives from `params`. */
 function epochLine(epoch: number, table: number | null, space: SearchSpace, params: ArchParams) {
   const d = deriveArch(space, params);
-  return { kind: 'epoch', epoch, arch: formatArch(d.net), layers: 6, path: d.path, params: 12345, madds: 67890, table_cost: table, expected_cost: 5 - epoch * 0.5, units: 'ms', mean_op_entropy: 0.5, valid_top1: null };
+  return { kind: 'epoch', epoch, arch: formatArch(d.net), layers: 6, path: d.path, params: 12345, madds: 67890, table_cost: table, expected_cost: 5 - epoch * 0.5, units: 'ms', mean_op_entropy: 0.5, arch_op_entropy_share: 0.4, valid_top1: null };
 }
 const jsonl = (recs: object[]) => recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
@@ -217,7 +217,7 @@ test('a run in progress: one epoch, no arch or valid phase yet', async () => {
   const files = await writeRunPlots(run);
   assert.is(files.length, 6);
   const curves = all(svgOf(join(run, 'plots', 'curves.svg'))).filter((e) => e.tag === 'polyline' && hasClass(e, 'curve'));
-  assert.equal(curves.map((c) => `${c.attrs['data-label']}:${c.attrs.points.split(' ').length}`), ['weight top1:1', 'weight loss:1', 'expected cost:1', 'derived table cost:1', 'op entropy:1']);
+  assert.equal(curves.map((c) => `${c.attrs['data-label']}:${c.attrs.points.split(' ').length}`), ['weight top1:1', 'weight loss:1', 'expected cost:1', 'derived table cost:1', 'op entropy, all rows:1', "op entropy, derived architecture's rows:1"]);
   assert.is(all(svgOf(join(run, 'plots', 'supernet.svg'))).filter((e) => hasClass(e, 'edge')).length, 10);
 });
 

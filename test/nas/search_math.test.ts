@@ -1,5 +1,6 @@
 // The CPU side of a search step: op sampling per phase, the rescaling after an architecture
-// step, the mixing-weight vector and its backward, and the architecture Adam.
+// step, whole architectures drawn from the distribution and their log-probability's gradient,
+// the mixing-weight vector and its backward, and the architecture Adam.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../../engine/random.js';
@@ -7,7 +8,9 @@ import { mapArchParams, softmaxArray, type ArchParams } from '../../nas/arch_par
 import { ArchAdam } from '../../nas/arch_adam.js';
 import { loadConfig } from '../../nas/config.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
-import { rescaleSampled, sampleOps, sampleRow } from '../../nas/sampling.js';
+import { addChoiceLogProbGradient, rescaleSampled, sampleChoice, sampleOps, sampleRow } from '../../nas/sampling.js';
+import type { Choice } from '../../nas/derive.js';
+import { choiceOpEntropyShare } from '../../nas/entropy.js';
 import { buildSpace } from '../../nas/space.js';
 import { MBV2_CFG, RES_CFG } from './paths.js';
 
@@ -98,6 +101,86 @@ for (const doubleSoftmax of [false, true]) {
     }
   });
 }
+
+/** log p(c) written out: a product of softmax entries (logits minus log-sum-exp) along the path, its head ops and stack layers. */
+function logProb(space: typeof mbv2, p: ArchParams, c: Choice): number {
+  const logSm = (x: ArrayLike<number>, i: number) => { let z = 0; for (let j = 0; j < x.length; j++) z += Math.exp(x[j]); return x[i] - Math.log(z); };
+  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
+  let lp = 0;
+  for (let i = 1; i < c.path.length; i++) {
+    const m = c.path[i - 1], s = c.path[i];
+    lp += logSm(p.betas[m], space.succ[m].indexOf(s));
+    if (s === space.numNodes - 1) continue;
+    const r = space.pred[s].indexOf(m);
+    lp += logSm(p.head[s - 1].slice(r * kh, (r + 1) * kh), c.head[i - 1]);
+    c.stack[i - 1].forEach((k, l) => { lp += logSm(p.stack[s - 1].slice(l * ks, (l + 1) * ks), k); });
+  }
+  return lp;
+}
+
+test('sampleChoice draws architectures with the probability the parameters give them', () => {
+  const p = randomParams(0.8), r = new Random(17), draws = 30000;
+  const counts = new Map<string, { n: number; c: Choice }>();
+  for (let t = 0; t < draws; t++) {
+    const c = sampleChoice(mbv2, p, r);
+    // the path's first two steps and the first head op, so that each key is drawn often enough to count
+    const key = JSON.stringify([c.path.slice(0, 3), c.head[0]]);
+    counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, c });
+  }
+  const kh = mbv2.primitivesHead.length;
+  let checked = 0;
+  for (const { n, c } of counts.values()) {
+    let lp = 0;
+    for (let i = 1; i < 3; i++) {
+      const m = c.path[i - 1], s = c.path[i], b = softmaxArray(p.betas[m], 1);
+      lp += Math.log(b[mbv2.succ[m].indexOf(s)]);
+    }
+    const s1 = c.path[1], r1 = mbv2.pred[s1].indexOf(0);
+    lp += Math.log(softmaxArray(p.head[s1 - 1].slice(r1 * kh, (r1 + 1) * kh), 1)[c.head[0]]);
+    const want = Math.exp(lp);
+    if (want < 0.01) continue;
+    checked++;
+    assert.ok(Math.abs(n / draws - want) < 4 * Math.sqrt(want / draws) + 1e-3, `${JSON.stringify([c.path.slice(0, 3), c.head[0]])}: ${n / draws} vs ${want}`);
+  }
+  assert.ok(checked >= 5, `${checked} frequent choices`);
+});
+
+test('addChoiceLogProbGradient equals finite differences of log p(choice)', () => {
+  const p = randomParams(1), r = new Random(23);
+  for (let t = 0; t < 4; t++) {
+    const c = sampleChoice(mbv2, p, r), scale = 0.5 + t;
+    const grad = mapArchParams(mbv2, (_k, _i, n) => new Float64Array(n));
+    addChoiceLogProbGradient(mbv2, p, c, scale, grad);
+    for (const k of ['betas', 'head', 'stack'] as const) p[k].forEach((x, i) => x.forEach((x0, j) => {
+      const eps = 1e-5;
+      x[j] = x0 + eps; const up = logProb(mbv2, p, c);
+      x[j] = x0 - eps; const down = logProb(mbv2, p, c);
+      x[j] = x0;
+      const num = (scale * (up - down)) / (2 * eps);
+      assert.ok(Math.abs(num - grad[k][i][j]) < 1e-7, `${k}[${i}][${j}]: ${grad[k][i][j]} vs ${num}`);
+    }));
+  }
+});
+
+test("choiceOpEntropyShare: 1 for uniform weights, near 0 where the choice's rows are certain whatever the rest, and between by the formula", () => {
+  const r = new Random(31), p = randomParams(1), c = sampleChoice(mbv2, p, r);
+  const uniform = mapArchParams(mbv2, (_k, _i, n) => new Float64Array(n));
+  assert.ok(Math.abs(choiceOpEntropyShare(mbv2, uniform, c) - 1) < 1e-12);
+  const kh = mbv2.primitivesHead.length, ks = mbv2.primitivesStack.length, sure = structuredClone(p);
+  let ent = 0, most = 0;
+  const h = (row: ArrayLike<number>) => { const q = softmaxArray(row, 1); let e = 0; for (const x of q) e -= x * Math.log(x); return e; };
+  for (let i = 1; i < c.path.length - 1; i++) {
+    const s = c.path[i], row = mbv2.pred[s].indexOf(c.path[i - 1]);
+    sure.head[s - 1][row * kh + c.head[i - 1]] = 60;
+    ent += h(p.head[s - 1].slice(row * kh, (row + 1) * kh)); most += Math.log(kh);
+    c.stack[i - 1].forEach((k, l) => {
+      sure.stack[s - 1][l * ks + k] = 60;
+      ent += h(p.stack[s - 1].slice(l * ks, (l + 1) * ks)); most += Math.log(ks);
+    });
+  }
+  assert.ok(choiceOpEntropyShare(mbv2, sure, c) < 1e-12, 'certain rows');
+  assert.ok(Math.abs(choiceOpEntropyShare(mbv2, p, c) - ent / most) < 1e-12);
+});
 
 test('architecture Adam: with a constant gradient and no decay every step moves lr against its sign', () => {
   const params = randomParams(), start = mapArchParams(mbv2, (k, i) => Float64Array.from(params[k][i]));

@@ -103,7 +103,8 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   const last = epochs[epochs.length - 1], uniform = uniformOpEntropy(buildSpace(loadConfig([QUICK_CFG])));
   assert.ok(last.valid_top1 > 55, `supernet validation top-1 ${last.valid_top1}`);
   assert.ok(last.mean_op_entropy < 0.9 * uniform, `mean op entropy ${last.mean_op_entropy} of uniform ${uniform}`);
-  assert.match(r.stdout, /architecture weights: mean op entropy [\d.]+ nats, [\d.]+% of uniform/);
+  assert.match(r.stdout, /architecture weights: mean op entropy [\d.]+ nats, [\d.]+% of uniform \([\d.]+\); on the derived architecture's rows [\d.]+% of uniform/);
+  assert.ok(last.arch_op_entropy_share < 0.8, `the derived architecture's rows: ${last.arch_op_entropy_share} of uniform`);
   for (const f of ['plots/supernet.png', 'plots/curves.png', 'plots/arch_weights.png', 'best/net_config.json']) assert.ok(existsSync(join(run, f)), `${f} written`);
   // The supernet's view of architectures (inherited weights): its derived one far above chance,
   // random ones of the space scored alike twice, each record keeping its fields beside the score.
@@ -116,6 +117,20 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   assert.equal(second.map((x: any) => x.supernet_top1), first.map((x: any) => x.supernet_top1));
   const sampled = JSON.parse(readFileSync(join(archDirs[1], 'net_config.json'), 'utf8'));
   assert.equal([sampled.supernet_top1, sampled.index, typeof sampled.table_cost], [first[1].supernet_top1, 0, 'number']);
+  // How much of its architecture gradient is signal: every search-validation batch (9 of up to
+  // 64 images), every op logit (11 head rows of 6, 3 stack layers of 7), the run's 4 x 9 arch steps.
+  const sig = await runCli(['signal', '--run', run, '--data', full, '--json']);
+  ok(sig, 'signal');
+  const signal = JSON.parse(sig.stdout);
+  assert.equal([signal.epoch, signal.batches, signal.logits, signal.arch_steps], [5, 9, 87, 36]);
+  for (const g of [signal.fit, signal.total]) assert.ok(g.significant >= 0 && g.significant <= 1 && g.sd > 0 && Number.isFinite(g.snr_median), JSON.stringify(g));
+  assert.ok(signal.cost_term_abs > 0, 'the quick config has a cost term');
+  // Architecture steps through the mixture of every op (the original's estimator): the weights move too.
+  const mixture = join(dir, 'mixture');
+  ok(await runCli(['search', '--config', QUICK_CFG, '--data', full, '--table', lut, '--out', mixture,
+    ...['search_params.arch_gradient=mixture', 'data.limit=512', 'train_params.epochs=3', 'search_params.arch_update_epoch=1'].flatMap((x) => ['--set', x])]), 'mixture search');
+  const mixtureLast = epochLines(mixture).filter((l) => l.kind === 'epoch').pop();
+  assert.ok(mixtureLast.mean_op_entropy < 0.995 * uniform, `mixture: mean op entropy ${mixtureLast.mean_op_entropy} of uniform ${uniform}`);
   const res = await runCli(['search', '--config', config('fmnist_search_resnet.yaml'), '--data', full, '--out', join(dir, 'res'),
     '--set', 'data.limit=256', '--set', 'train_params.epochs=2', '--set', 'search_params.val_start_epoch=1']);
   ok(res, 'ResNet-based search');

@@ -10,11 +10,13 @@ import { noGrad, Tensor, tidy } from '../../engine/tensor.js';
 import { mapArchParams, type ArchParams } from '../../nas/arch_params.js';
 import { applyOverride, loadConfig } from '../../nas/config.js';
 import { chainedCost } from '../../nas/cost_chain.js';
+import { costLoss, costLossOptions } from '../../nas/cost_loss.js';
 import { resolveCosts, spaceOpDescs } from '../../nas/cost_table.js';
 import { opKey } from '../../nas/ops.js';
 import { SearchModel } from '../../nas/search_step.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
-import { sampleOps } from '../../nas/sampling.js';
+import { addChoiceLogProbGradient, sampleChoice, sampleOps } from '../../nas/sampling.js';
+import { choiceCost } from '../../nas/derive.js';
 import type { SampledOps } from '../../nas/cost_chain.js';
 import { buildSpace } from '../../nas/space.js';
 import { Supernet } from '../../nas/supernet.js';
@@ -25,7 +27,8 @@ import { QUICK_CFG } from './paths.js';
 const rt = await engine();
 rt.poison = false;   // the supernet's own tensors are checked by the kernel tests
 // The quick Fashion-MNIST space at 16x16: 5 searchable blocks, 11 head edges, 3 stack layers.
-const cfg = loadConfig([QUICK_CFG], ['data.input_size=[1,16,16]', 'search_params.net_scale.stem_stride=1', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'optim.last_dim=32']);
+// Arch steps through the mixture unless a test says otherwise (the 'paths' one does).
+const cfg = loadConfig([QUICK_CFG], ['data.input_size=[1,16,16]', 'search_params.net_scale.stem_stride=1', 'search_params.net_scale.fm_sizes=[16,8,8,4,4,4]', 'optim.last_dim=32', 'search_params.arch_gradient=mixture']);
 const space = buildSpace(cfg);
 const mixOpts = { temperature: 1, doubleSoftmax: false };
 
@@ -190,6 +193,79 @@ test('the architecture step optimises the expected cost at optim.sub_obj.cost_te
     if (T !== 1) assert.ok(Math.abs(want - chainedCost(space, costs, p, { temperature: 1, expectOver: 'all' }).cost) > 1e-3, 'the temperature matters');
     m.net.dispose();
   }
+});
+
+test('an arch step descends the two parts of archGradient; the cost part is the cost loss\'s derivative', async () => {
+  const rng = new Random(6);
+  const entries: Record<string, number> = {};
+  for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
+  const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
+  const b = batch(rng, 8);
+  const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  b.x.dispose();
+  const c = structuredClone(cfg);
+  for (const o of ['optim.arch.weight_decay=0', 'optim.sub_obj.target=3', 'optim.sub_obj.target_form=two_sided']) applyOverride(c, o);
+  const p = randomParams(new Random(7), 1);
+  const models = [new SearchModel(c, space, costs, new Random(1)), new SearchModel(c, space, costs, new Random(1))];
+  for (const m of models) for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+  const g = await models[0].archGradient(host, new Random(3));
+  await models[1].step('arch', host, 'prob', new Random(3));
+  const lossOf = (q: ArchParams) => costLoss(chainedCost(space, costs, q, { temperature: 1, expectOver: 'all' }).cost, costLossOptions(c)).value;
+  for (const k of ['betas', 'head', 'stack'] as const) p[k].forEach((x, i) => x.forEach((x0, j) => {
+    // Adam's first moment after one step is (1 - beta1) times the gradient it was given
+    const want = g.fit[k][i][j] + g.costTerm[k][i][j], m1 = models[1].adam.m[k][i][j] / (1 - c.optim.arch.adam_beta1);
+    assert.ok(Math.abs(m1 - want) <= 1e-12 + 1e-9 * Math.abs(want), `${k}[${i}][${j}]: step ${m1}, fit + cost ${want}`);
+    const eps = 1e-5;
+    p[k][i][j] = x0 + eps; const up = lossOf(p);
+    p[k][i][j] = x0 - eps; const down = lossOf(p);
+    p[k][i][j] = x0;
+    const num = (up - down) / (2 * eps);
+    assert.ok(Math.abs(num - g.costTerm[k][i][j]) <= 1e-8 + 1e-5 * Math.abs(num), `${k}[${i}][${j}]: cost term ${g.costTerm[k][i][j]}, finite differences ${num}`);
+  }));
+  for (const m of models) m.net.dispose();
+});
+
+test("a 'paths' arch step: REINFORCE over sampled architectures, each weighed by its own cross-entropy and cost term", async () => {
+  const rng = new Random(8);
+  const entries: Record<string, number> = {};
+  for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
+  const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
+  const b = batch(rng, 8);
+  const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  const c = structuredClone(cfg);
+  for (const o of ['search_params.arch_gradient=paths', 'search_params.arch_paths=3', 'optim.sub_obj.target=3', 'optim.sub_obj.target_form=two_sided']) applyOverride(c, o);
+  const m = new SearchModel(c, space, costs, new Random(1));
+  const p = randomParams(new Random(9), 1);
+  for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+  const g = await m.archGradient(host, new Random(4));
+  // the same three architectures, each run alone and priced by the table
+  const r4 = new Random(4), choices = [0, 1, 2].map(() => sampleChoice(space, p, r4));
+  const ce: number[] = [], cost: number[] = [];
+  for (const ch of choices) {
+    const loss = noGrad(() => crossEntropy(m.net.forwardChoice(b.x, ch), b.y));
+    ce.push(await loss.item());
+    cost.push(choiceCost(space, costs, ch));
+  }
+  const lam = c.optim.sub_obj.sub_loss_factor / Math.log(c.optim.sub_obj.log_base);
+  const term = cost.map((C) => lam * Math.abs(Math.log(C / 3)));
+  const want = (losses: number[]) => {
+    const out = mapArchParams(space, (_k, _i, n) => new Float64Array(n));
+    choices.forEach((ch, k) => {
+      const others = losses.filter((_, j) => j !== k);
+      addChoiceLogProbGradient(space, p, ch, (losses[k] - (others[0] + others[1]) / 2) / 3, out);
+    });
+    return out;
+  };
+  const [fit, costTerm] = [want(ce), want(term)];
+  for (const k of ['betas', 'head', 'stack'] as const) p[k].forEach((x, i) => x.forEach((_v, j) => {
+    assert.ok(Math.abs(g.fit[k][i][j] - fit[k][i][j]) <= 1e-6, `fit ${k}[${i}][${j}]: ${g.fit[k][i][j]} vs ${fit[k][i][j]}`);
+    assert.ok(Math.abs(g.costTerm[k][i][j] - costTerm[k][i][j]) <= 1e-12, `cost ${k}[${i}][${j}]`);
+  }));
+  assert.ok(Math.abs(g.result.cost - (cost[0] + cost[1] + cost[2]) / 3) < 1e-12);
+  assert.ok(Math.abs(g.result.loss - (ce[0] + ce[1] + ce[2] + term[0] + term[1] + term[2]) / 3) < 1e-5);
+  assert.is(g.sampled, undefined);
+  b.x.dispose();
+  m.net.dispose();
 });
 
 test.run();
