@@ -19,7 +19,7 @@ export async function handler(a: { run: string; data: string; json: boolean }): 
     const s = await archSignal({ ...a, bar: a.json ? undefined : (n) => reporter.phase('gradients', n, 0) });
     if (a.json) { console.log(JSON.stringify({ run: a.run, ...s })); return; }
     const e = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
-    console.log(`architecture gradient of ${a.run} at the end of epoch ${s.epoch}, ${s.batches} search-validation batches, ${s.logits} op logits:`);
+    console.log(`architecture gradient of ${a.run} at the end of epoch ${s.epoch}, ${s.batches} search-validation batches, ${s.logits} of ${s.logits_total} op logits with a gradient:`);
     console.log(`  ${'gradient'.padEnd(10)} ${'beyond 2 se'.padStart(12)} ${'signal/noise'.padStart(13)} ${'batches to decide'.padStart(18)} ${'mean |g|'.padStart(10)} ${'sd a batch'.padStart(10)}`);
     for (const [name, g] of [['supernet', s.fit], ['+ cost', s.total]] as const) {
       console.log(`  ${name.padEnd(10)} ${`${fmt(100 * g.significant, 1)} %`.padStart(12)} ${fmt(g.snr_median, 3).padStart(13)} ${fmt(g.batches_to_decide_median, 0).padStart(18)} ${e(g.mean_abs).padStart(10)} ${e(g.sd).padStart(10)}`);

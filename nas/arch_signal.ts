@@ -25,7 +25,9 @@ export interface GradientStats {
 
 export interface ArchSignal {
   batches: number;
-  /** Op logits measured: every head row's and stack layer's. */
+  /** Op logits of the space: every head row's and stack layer's. */
+  logits_total: number;
+  /** Those with a gradient in some batch, which the statistics are over ('paths' steps reach only the rows of the architectures they draw). */
   logits: number;
   /** The supernet's part of the gradient (cross-entropy through the mixing weights). */
   fit: GradientStats;
@@ -48,13 +50,20 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** GradientStats of per-batch gradient vectors (one a batch, at least two). */
-export function gradientStats(grads: Float64Array[]): GradientStats {
-  const n = grads.length, k = grads[0]?.length ?? 0;
+/** The logits whose gradient is not zero in every batch. */
+export function reachedLogits(grads: Float64Array[]): number[] {
+  const k = grads[0]?.length ?? 0;
+  return Array.from({ length: k }, (_, j) => j).filter((j) => grads.some((g) => g[j] !== 0));
+}
+
+/** GradientStats of per-batch gradient vectors (one a batch, at least two) over the logits `of`. */
+export function gradientStats(grads: Float64Array[], of = reachedLogits(grads)): GradientStats {
+  const n = grads.length, k = of.length;
   if (n < 2) throw new Error(`the gradient's spread needs at least 2 batches, got ${n}`);
+  if (k === 0) throw new Error('no op logit has a gradient in any batch');
   const snr: number[] = [], need: number[] = [];
   let significant = 0, meanAbs = 0, sdSum = 0;
-  for (let j = 0; j < k; j++) {
+  for (const j of of) {
     let m = 0;
     for (const g of grads) m += g[j];
     m /= n;
@@ -72,8 +81,13 @@ export function gradientStats(grads: Float64Array[]): GradientStats {
 /** ArchSignal from per-batch gradients of the fit and of the cost term (one vector a batch each). */
 export function summarizeSignal(fit: Float64Array[], costTerm: Float64Array[]): ArchSignal {
   const total = fit.map((g, b) => g.map((v, j) => v + costTerm[b][j]));
-  const costAbs = costTerm.reduce((a, g) => a + g.reduce((x, v) => x + Math.abs(v), 0), 0) / Math.max(1, costTerm.length * (fit[0]?.length ?? 1));
-  return { batches: fit.length, logits: fit[0]?.length ?? 0, fit: gradientStats(fit), total: gradientStats(total), cost_term_abs: costAbs };
+  const of = reachedLogits(total);
+  let costAbs = 0;
+  for (const g of costTerm) for (const j of of) costAbs += Math.abs(g[j]);
+  return {
+    batches: fit.length, logits_total: fit[0]?.length ?? 0, logits: of.length,
+    fit: gradientStats(fit, of), total: gradientStats(total, of), cost_term_abs: costAbs / Math.max(1, costTerm.length * of.length),
+  };
 }
 
 /** The gradient of every batch of `val` at the model's weights and parameters, summarised; nothing is updated. */

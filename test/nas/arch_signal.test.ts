@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../../engine/random.js';
-import { gradientStats, opLogits, summarizeSignal } from '../../nas/arch_signal.js';
+import { gradientStats, opLogits, reachedLogits, summarizeSignal } from '../../nas/arch_signal.js';
 
 function reference(grads: Float64Array[]) {
   const n = grads.length, k = grads[0].length, snr: number[] = [], need: number[] = [];
@@ -52,7 +52,20 @@ test('summarizeSignal: the total is the fit plus the cost term, batch by batch',
   let abs = 0;
   for (const g of cost) for (const v of g) abs += Math.abs(v);
   assert.ok(Math.abs(s.cost_term_abs - abs / (n * k)) < 1e-12);
-  assert.is(s.batches, n); assert.is(s.logits, k);
+  assert.is(s.batches, n); assert.is(s.logits, k); assert.is(s.logits_total, k);
+});
+
+test('logits no batch reaches (rows of architectures never drawn) are left out of the statistics', () => {
+  const rng = new Random(5), n = 12;
+  const grads = Array.from({ length: n }, () => Float64Array.from({ length: 10 }, (_, j) => (j < 4 ? 0 : rng.normal())));
+  grads[3][1] = 0.5;   // reached once
+  assert.equal(reachedLogits(grads), [1, 4, 5, 6, 7, 8, 9]);
+  const s = summarizeSignal(grads, grads.map(() => new Float64Array(10)));
+  assert.equal([s.logits, s.logits_total], [7, 10]);
+  assert.ok(Number.isFinite(s.fit.snr_median) && Number.isFinite(s.fit.batches_to_decide_median));
+  const ref = reference(grads.map((g) => Float64Array.from([1, 4, 5, 6, 7, 8, 9], (j) => g[j])));
+  assert.ok(Math.abs(s.fit.snr_median - ref.snr_median) < 1e-12 && Math.abs(s.fit.sd - ref.sd) < 1e-12);
+  assert.throws(() => gradientStats([new Float64Array(3), new Float64Array(3)]), /no op logit has a gradient/);
 });
 
 test('opLogits: head rows then stack layers, block by block', () => {

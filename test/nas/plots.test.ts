@@ -295,7 +295,7 @@ test('a retrain run gets its training curves; several runs compare on one figure
 // score, a cost table of its ops, a final line. Latency is summed here from the ops' entries.
 const NETS = ['mbconv_k3_t3', 'mbconv_k5_t3', 'mbconv_k7_t6'].flatMap((op) => [16, 24].map((c) =>
   `[[8, 8], 'mbconv_k3_t1', [], 0, 1]|[[8, ${c}], '${op}', [], 0, 2]|[[${c}, 128], 'conv1_1']`));
-function writeParetoRun(name: string, netText: string, top1: number, supernet?: number): { run: string; latency: number } {
+function writeParetoRun(name: string, netText: string, top1: number, supernet?: number, supernetRun = '/runs/s'): { run: string; latency: number } {
   const run = join(dir, name), cfg = loadConfig([], ['data.input_size=[1,32,32]', 'train_params.num_classes=10', 'search_params.num_classes=10']);
   mkdirSync(run, { recursive: true });
   const net = parseNetConfigText(`${netText}\nnet_type: mbv2`);
@@ -304,7 +304,7 @@ function writeParetoRun(name: string, netText: string, top1: number, supernet?: 
   for (const d of archOps(net, archShapeOf(cfg, 10, 8))) { const k = opKey(d); entries[k] ??= 1 + ((k.length * 7) % 5); latency += entries[k]; }
   writeFileSync(join(run, 'cost_table.json'), JSON.stringify({ format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries }));
   writeFileSync(join(run, 'config.yaml'), `net_type: mbv2\ntrain_params:\n    num_classes: 10\nsearch_params:\n    num_classes: 10\ndata:\n    input_size: [1, 32, 32]\n`);
-  const origin = supernet === undefined ? {} : { origin: { supernet_top1: supernet, supernet_run: '/runs/s' } };
+  const origin = supernet === undefined ? {} : { origin: { supernet_top1: supernet, supernet_run: supernetRun } };
   writeFileSync(join(run, 'net_config.json'), JSON.stringify({ ...JSON.parse(netConfigToJson(net)), ...origin }));
   writeFileSync(join(run, 'metrics.jsonl'), jsonl([{ kind: 'epoch', epoch: 0, test_top1: top1 - 1 }, { kind: 'final', epoch: 1, val_top1: top1 + 0.5, test_top1: top1, test_top5: 99 }]));
   return { run, latency };
@@ -313,7 +313,7 @@ function writeParetoRun(name: string, netText: string, top1: number, supernet?: 
 test('plot --pareto: one point per run at its table latency and test top-1, label means and spreads, Kendall tau of supernet scores', async () => {
   const rnd = [[80, 50], [82, 55], [81, 60], [85, 70]].map(([t, sn], i) => writeParetoRun(`pareto-r${i}`, NETS[i], t, sn));
   // the searched architecture with two seeds: one pair for the ranking, at their mean (86.5)
-  const srch = [86, 87].map((t, i) => writeParetoRun(`pareto-s${i}`, NETS[4], t, 75)), base = writeParetoRun('pareto-b', NETS[5], 83);
+  const srch = [86, 87].map((t, i) => writeParetoRun(`pareto-s${i}`, NETS[4], t, 75)), base = writeParetoRun('pareto-b', NETS[5], 83, 60, '/runs/other');
   const runs = [...rnd, ...srch, base], tops = [80, 82, 81, 85, 86, 87, 83];
   const out = join(dir, 'pareto');
   const r = await runCli(['plot', '--pareto', '--run', ...runs.map((x) => x.run), '--label', 'random', 'random', 'random', 'random', 'searched', 'searched', 'baseline', '--out', out, '--json']);
@@ -323,7 +323,8 @@ test('plot --pareto: one point per run at its table latency and test top-1, labe
   const g = res.groups.find((x: any) => x.label === 'random');
   assert.ok(Math.abs(g.test_top1.mean - m) < 1e-9 && Math.abs(g.test_top1.std - sd) < 1e-9, JSON.stringify(g));
   assert.equal([g.n, g.test_top1.min, g.test_top1.max], [4, 80, 85]);
-  // supernet 50 55 60 70 75 against retrained 80 82 81 85 86.5: one discordant pair (55/82, 60/81) of 10
+  // supernet 50 55 60 70 75 against retrained 80 82 81 85 86.5: one discordant pair (55/82, 60/81) of 10;
+  // the baseline's supernet scored one architecture alone, which ranks nothing
   assert.equal(res.ranking.map((q: any) => [q.n, q.tau]), [[5, (9 - 1) / 10]]);
   const circles = all(svgOf(join(out, 'pareto.svg'))).filter((e) => e.tag === 'circle');
   assert.is(circles.length, runs.length);

@@ -118,11 +118,13 @@ test('the quick config runs end to end as shipped, and a ResNet-based space sear
   const sampled = JSON.parse(readFileSync(join(archDirs[1], 'net_config.json'), 'utf8'));
   assert.equal([sampled.supernet_top1, sampled.index, typeof sampled.table_cost], [first[1].supernet_top1, 0, 'number']);
   // How much of its architecture gradient is signal: every search-validation batch (9 of up to
-  // 64 images), every op logit (11 head rows of 6, 3 stack layers of 7), the run's 4 x 9 arch steps.
+  // 64 images), the op logits (11 head rows of 6, 3 stack layers of 7) that the architectures
+  // drawn reach, the run's 4 x 9 arch steps.
   const sig = await runCli(['signal', '--run', run, '--data', full, '--json']);
   ok(sig, 'signal');
   const signal = JSON.parse(sig.stdout);
-  assert.equal([signal.epoch, signal.batches, signal.logits, signal.arch_steps], [5, 9, 87, 36]);
+  assert.equal([signal.epoch, signal.batches, signal.logits_total, signal.arch_steps], [5, 9, 87, 36]);
+  assert.ok(signal.logits > 10 && signal.logits <= 87, `${signal.logits} op logits with a gradient`);
   for (const g of [signal.fit, signal.total]) assert.ok(g.significant >= 0 && g.significant <= 1 && g.sd > 0 && Number.isFinite(g.snr_median), JSON.stringify(g));
   assert.ok(signal.cost_term_abs > 0, 'the quick config has a cost term');
   // Architecture steps through the mixture of every op (the original's estimator): the weights move too.

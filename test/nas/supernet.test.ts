@@ -173,20 +173,31 @@ test('architecture gradients through the supernet match finite differences of th
   net.dispose(); x.dispose(); W.grad!.dispose(); W.dispose();
 });
 
-test('the architecture step optimises the expected cost at optim.sub_obj.cost_temperature', async () => {
-  const rng = new Random(5);
+/** A random latency table of the space (skip free) and a batch of 8, also on the host as the search's loader gives it. */
+async function tableAndBatch(rng: Random) {
   const entries: Record<string, number> = {};
   for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
   const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
   const b = batch(rng, 8);
   const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  return { costs, b, host };
+}
+
+/** A search model of config c (weights from seed 1) at architecture parameters p. */
+function modelAt(c: typeof cfg, costs: Awaited<ReturnType<typeof tableAndBatch>>['costs'], p: ArchParams): SearchModel {
+  const m = new SearchModel(c, space, costs, new Random(1));
+  for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+  return m;
+}
+
+test('the architecture step optimises the expected cost at optim.sub_obj.cost_temperature', async () => {
+  const rng = new Random(5);
+  const { costs, b, host } = await tableAndBatch(rng);
   b.x.dispose();
   for (const T of [1, 0.2]) {
     const c = structuredClone(cfg);
     applyOverride(c, `optim.sub_obj.cost_temperature=${T}`);
-    const m = new SearchModel(c, space, costs, new Random(1));
-    const p = randomParams(new Random(2), 1);
-    for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+    const p = randomParams(new Random(2), 1), m = modelAt(c, costs, p);
     const want = chainedCost(space, costs, p, { temperature: T, expectOver: 'all' }).cost;
     const r = await m.step('arch', host, 'prob', new Random(3));
     assert.ok(Math.abs(r.cost - want) < 1e-9 * want, `T=${T}: step cost ${r.cost}, chained ${want}`);
@@ -197,17 +208,12 @@ test('the architecture step optimises the expected cost at optim.sub_obj.cost_te
 
 test('an arch step descends the two parts of archGradient; the cost part is the cost loss\'s derivative', async () => {
   const rng = new Random(6);
-  const entries: Record<string, number> = {};
-  for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
-  const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
-  const b = batch(rng, 8);
-  const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  const { costs, b, host } = await tableAndBatch(rng);
   b.x.dispose();
   const c = structuredClone(cfg);
   for (const o of ['optim.arch.weight_decay=0', 'optim.sub_obj.target=3', 'optim.sub_obj.target_form=two_sided']) applyOverride(c, o);
   const p = randomParams(new Random(7), 1);
-  const models = [new SearchModel(c, space, costs, new Random(1)), new SearchModel(c, space, costs, new Random(1))];
-  for (const m of models) for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+  const models = [modelAt(c, costs, p), modelAt(c, costs, p)];
   const g = await models[0].archGradient(host, new Random(3));
   await models[1].step('arch', host, 'prob', new Random(3));
   const lossOf = (q: ArchParams) => costLoss(chainedCost(space, costs, q, { temperature: 1, expectOver: 'all' }).cost, costLossOptions(c)).value;
@@ -227,16 +233,10 @@ test('an arch step descends the two parts of archGradient; the cost part is the 
 
 test("a 'paths' arch step: REINFORCE over sampled architectures, each weighed by its own cross-entropy and cost term", async () => {
   const rng = new Random(8);
-  const entries: Record<string, number> = {};
-  for (const d of spaceOpDescs(space, 8)) entries[opKey(d)] = d.op === 'skip_connect' ? 0 : 0.5 + rng.uniform();
-  const { costs } = resolveCosts(space, { format: 'densenas-cost-table/1', kind: 'latency', units: 'ms', device: 'test', batch: 8, entries });
-  const b = batch(rng, 8);
-  const host = { x: await b.x.toArray() as Float32Array, y: b.y, n: 8, shape: [8, 16, 16, 1] as [number, number, number, number] };
+  const { costs, b, host } = await tableAndBatch(rng);
   const c = structuredClone(cfg);
   for (const o of ['search_params.arch_gradient=paths', 'search_params.arch_paths=3', 'optim.sub_obj.target=3', 'optim.sub_obj.target_form=two_sided']) applyOverride(c, o);
-  const m = new SearchModel(c, space, costs, new Random(1));
-  const p = randomParams(new Random(9), 1);
-  for (const k of ['betas', 'head', 'stack'] as const) m.params[k].forEach((a, i) => a.set(p[k][i]));
+  const p = randomParams(new Random(9), 1), m = modelAt(c, costs, p);
   const g = await m.archGradient(host, new Random(4));
   // the same three architectures, each run alone and priced by the table
   const r4 = new Random(4), choices = [0, 1, 2].map(() => sampleChoice(space, p, r4));
