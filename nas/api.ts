@@ -23,7 +23,7 @@ import { derivedBn, type DerivedNet } from './derived.js';
 import { exportFolded, isFoldedDir, type FoldedMeta, type FoldedNet } from './export.js';
 import { readText, writeFileAtomic } from './io.js';
 import { calibrateTable, measureOp } from './latency.js';
-import { archOps, formatArch, readNetConfig, readNetRecord, totalLayers, writeNetConfigPair, type ArchShape, type NetConfig } from './net_config.js';
+import { archOps, formatArch, readNetFile, totalLayers, writeNetConfigPair, type ArchShape, type NetConfig } from './net_config.js';
 import { writeOnnx, type OnnxExport } from './onnx.js';
 import { classNames } from './predict.js';
 import { silentReporter, type PhaseBar, type StepReporter, type StepStats } from './progress.js';
@@ -239,8 +239,8 @@ export async function scoreArchitectures(o: { run: string; data: string; dirs: s
   const { space } = readRun(o.run);
   const records = o.dirs.map((dir) => {
     const file = join(dir, 'net_config.json');
-    const rec = readNetRecord(file) ?? {};
-    return { dir, file, net: readNetConfig(file), rec, choice: choiceOfRecord(space, rec, file) };
+    const { net, record: rec = {} } = readNetFile(file);
+    return { dir, file, net, rec, choice: choiceOfRecord(space, rec, file) };
   });
   await openEngine(o);
   const evs = await scoreOnSupernet(o.run, o.data, records.map((r) => r.choice), o.bar);
@@ -291,8 +291,7 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
   const ownNet = join(o.out, 'net_config.json');
   const netSrc = o.resume && existsSync(ownNet) ? ownNet : o.netConfig;
   if (netSrc === undefined) throw new Error('--net-config is required for a new retrain');
-  const net = typeof netSrc === 'string' ? readNetConfig(netSrc) : netSrc;
-  const origin = typeof netSrc === 'string' ? netOrigin(netSrc, netSrc === ownNet) : undefined;
+  const { net, origin } = typeof netSrc === 'string' ? readNetSource(netSrc, netSrc === ownNet) : { net: netSrc, origin: undefined };
   const ownTable = join(o.out, 'cost_table.json');
   const tableFile = o.table ?? (o.resume && existsSync(ownTable) ? ownTable : undefined);
   const table = tableFile ? readCostTable(tableFile) : undefined;
@@ -306,14 +305,14 @@ export async function retrain(o: RetrainRunOptions): Promise<RetrainResult & { c
 }
 
 /**
- * What a JSON net_config says of its architecture beside the entries (a search's, derive's or
- * sample's record: cost, path and ops, supernet score), with the file's path; a retrain run's own
- * file keeps it under `origin`.
+ * A net_config file's architecture, and what its JSON form says of it beside the entries (a
+ * search's, derive's or sample's record: cost, path and ops, supernet score) with the file's
+ * path; a retrain run's own file keeps that under `origin`.
  */
-function netOrigin(path: string, own: boolean): Record<string, unknown> | undefined {
-  const record = readNetRecord(path);
-  if (!record || own) return record?.origin;
-  return Object.keys(record).length ? { file: resolve(path), ...record } : undefined;
+function readNetSource(path: string, own: boolean): { net: NetConfig; origin?: Record<string, unknown> } {
+  const { net, record } = readNetFile(path);
+  if (!record || own) return { net, origin: record?.origin };
+  return { net, origin: Object.keys(record).length ? { file: resolve(path), ...record } : undefined };
 }
 
 /** RUN/classes.json: the class folders of the data a model is trained on, which export carries into the model. */

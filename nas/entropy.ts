@@ -5,13 +5,12 @@ import { mapArchParams, softmaxArray, type ArchParams } from './arch_params.js';
 import type { Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
 
+/** Entropy (nats) of one row's op softmax. */
+const rowEntropy = (row: Float64Array) => -softmaxArray(row, 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0);
+
 /** Mean op entropy of each searchable block. */
 export function opEntropy(space: SearchSpace, params: ArchParams): number[] {
-  const ent = (m: Float64Array, k: number) => {
-    const rows = [];
-    for (let r = 0; r < m.length / k; r++) rows.push(-softmaxArray(m.subarray(r * k, (r + 1) * k), 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0));
-    return rows;
-  };
+  const ent = (m: Float64Array, k: number) => Array.from({ length: m.length / k }, (_, r) => rowEntropy(m.subarray(r * k, (r + 1) * k)));
   return params.head.map((m, b) => {
     const rows = [...ent(m, space.primitivesHead.length), ...ent(params.stack[b], space.primitivesStack.length)];
     return rows.reduce((a, x) => a + x, 0) / Math.max(rows.length, 1);
@@ -35,12 +34,11 @@ export const uniformOpEntropy = (space: SearchSpace) => meanOpEntropy(space, map
  */
 export function choiceOpEntropyShare(space: SearchSpace, params: ArchParams, c: Choice): number {
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  const h = (row: Float64Array) => -softmaxArray(row, 1).reduce((a, p) => a + (p > 0 ? p * Math.log(p) : 0), 0);
   let ent = 0, most = 0;
   for (let i = 1; i < c.path.length - 1; i++) {
     const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
-    ent += h(params.head[s - 1].subarray(r * kh, (r + 1) * kh)); most += Math.log(kh);
-    for (let l = 0; l < space.numLayers[s]; l++) { ent += h(params.stack[s - 1].subarray(l * ks, (l + 1) * ks)); most += Math.log(ks); }
+    ent += rowEntropy(params.head[s - 1].subarray(r * kh, (r + 1) * kh)); most += Math.log(kh);
+    for (let l = 0; l < space.numLayers[s]; l++) { ent += rowEntropy(params.stack[s - 1].subarray(l * ks, (l + 1) * ks)); most += Math.log(ks); }
   }
   return most > 0 ? ent / most : 0;
 }

@@ -197,8 +197,7 @@ export function parseNetConfigJson(text: string, where = 'net_config'): NetConfi
 
 /** Reads a net_config file in either format (JSON when it starts with '{'). */
 export function readNetConfig(path: string): NetConfig {
-  const text = readText(path, 'net_config');
-  return text.trimStart().startsWith('{') ? parseNetConfigJson(text, `net_config ${path}`) : parseNetConfigText(text, `net_config ${path}`);
+  return readNetFile(path).net;
 }
 
 /**
@@ -207,8 +206,20 @@ export function readNetConfig(path: string): NetConfig {
  * text form, which has no record.
  */
 export function readNetRecord(path: string): Record<string, any> | undefined {
+  return recordOf(readText(path, 'net_config'), path);
+}
+
+/** A net_config file's architecture and its record (readNetRecord), from one read. */
+export function readNetFile(path: string): { net: NetConfig; record?: Record<string, any> } {
   const text = readText(path, 'net_config');
-  if (!text.trimStart().startsWith('{')) return undefined;
+  if (!isJsonForm(text)) return { net: parseNetConfigText(text, `net_config ${path}`) };
+  return { net: parseNetConfigJson(text, `net_config ${path}`), record: recordOf(text, path) };
+}
+
+const isJsonForm = (text: string) => text.trimStart().startsWith('{');
+
+function recordOf(text: string, path: string): Record<string, any> | undefined {
+  if (!isJsonForm(text)) return undefined;
   let parsed: Record<string, any>;
   try {
     parsed = JSON.parse(text);

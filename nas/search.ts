@@ -187,8 +187,7 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
     const entropy = opEntropy(space, params);
     const record = {
       epoch: e, ...derivedRecord(space, d, d.summary, table.units), expected_cost: full.cost,
-      mean_op_entropy: meanOpEntropy(space, params, entropy),
-      arch_op_entropy_share: choiceOpEntropyShare(space, params, d.choice),
+      mean_op_entropy: d.entropy.final, arch_op_entropy_share: d.entropy.archShare,
       valid_top1: phaseRuns(cfg, e, 'valid') ? meterMeans(st.meters.valid).top1 : null,
     };
     dir.log('metrics.jsonl', { kind: 'epoch', ...record });

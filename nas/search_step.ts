@@ -12,7 +12,7 @@ import { archGradient, archLeaves, mapArchParams, zeroArchParams, type ArchParam
 import { chainedCostNodes, type ChainOptions, type ResolvedCosts, type SampledOps } from './cost_chain.js';
 import { costLoss, costLossNode, costLossOptions } from './cost_loss.js';
 import { mean, topk } from './metrics.js';
-import { mixLayout, mixWeightNodes, mixWeights } from './mix_weights.js';
+import { mixLayout, mixWeightNodes, mixWeights, type MixLayout } from './mix_weights.js';
 import { addChoiceLogProbGradient, rescaleSampled, sampleChoice, sampleOps, type SamplePolicy } from './sampling.js';
 import { choiceCost, type Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
@@ -104,9 +104,8 @@ export class SearchModel {
   /** The mixture's gradient: the supernet's gradient enters as the coefficients of the mixing weights. */
   private async mixtureFit(b: Batch, sampled: SampledOps) {
     const { space, params } = this;
-    const layout = mixLayout(space, sampled);
     const r = await this.run('arch', b, sampled);
-    const g = archGradient(space, params, (t, p) => t.dot(mixWeightNodes(t, space, p, sampled, layout, this.mixOpts), r.dW!));
+    const g = archGradient(space, params, (t, p) => t.dot(mixWeightNodes(t, space, p, sampled, r.layout, this.mixOpts), r.dW!));
     return { grad: g.grad, loss: r.loss, acc: topk(r.logits, b.y, space.numClasses) };
   }
 
@@ -153,8 +152,8 @@ export class SearchModel {
     return { temperature: this.cfg.search_params.softmax_temp, doubleSoftmax: this.cfg.optim.last_node_double_softmax };
   }
 
-  /** Forward (and backward, and the SGD step in a weight phase) of the sampled ops, mixed by their weights; dW: the mixing weights' gradient in an arch phase. */
-  private async run(phase: Phase, b: Batch, sampled: SampledOps): Promise<{ loss: number; logits: Float32Array; dW: Float32Array | null }> {
+  /** Forward (and backward, and the SGD step in a weight phase) of the sampled ops, mixed by their weights; dW: the mixing weights' gradient in an arch phase, laid out by `layout`. */
+  private async run(phase: Phase, b: Batch, sampled: SampledOps): Promise<{ loss: number; logits: Float32Array; dW: Float32Array | null; layout: MixLayout }> {
     const { space, params, sgd } = this, arch = phase === 'arch';
     const layout = mixLayout(space, sampled);
     for (const p of this.weights) p.requiresGrad = phase === 'weight';
@@ -174,6 +173,6 @@ export class SearchModel {
       return { ...out, dW };
     });
     sgd.zeroGrad();
-    return r;
+    return { ...r, layout };
   }
 }

@@ -10,7 +10,7 @@ import { summarizeArch } from '../arch_summary.js';
 import { loadConfig } from '../config.js';
 import { readCostTable } from '../cost_table.js';
 import { kendallTau, mean, std } from '../metrics.js';
-import { formatArch, readNetConfig, readNetRecord } from '../net_config.js';
+import { formatArch, readNetFile } from '../net_config.js';
 import { chart, extent, legend } from './axes.js';
 import { jsonLines } from './run.js';
 import { el, MUTED, PALETTE, type Plot, text } from './svg.js';
@@ -32,10 +32,10 @@ export function readParetoPoint(dir: string, label: string): ParetoPoint {
   if (!final) throw new Error(`${metrics}: the retrain has not finished (no final line)`);
   if (!existsSync(tableFile)) throw new Error(`${dir}: no cost_table.json (retrain it with --table) to place it on the latency axis`);
   const table = readCostTable(tableFile);
-  const net = readNetConfig(join(dir, 'net_config.json'));
+  const { net, record } = readNetFile(join(dir, 'net_config.json'));
   const s = summarizeArch(net, loadConfig([join(dir, 'config.yaml')]), table);
   if (s.cost === null) throw new Error(`${tableFile} lacks ${s.missing.length} op(s) of ${dir}'s architecture: ${s.missing.slice(0, 3).join(', ')}`);
-  const origin = readNetRecord(join(dir, 'net_config.json'))?.origin ?? {};
+  const origin = record?.origin ?? {};
   return {
     dir, label, arch: formatArch(net), latency: s.cost, units: table.units,
     epoch: final.epoch as number, val_top1: final.val_top1 as number, test_top1: final.test_top1 as number,

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNetConfig, readNetRecord, writeNetConfig, writeNetConfigPair, type NetConfig } from '../../nas/net_config.js';
+import { readNetConfig, readNetFile, readNetRecord, writeNetConfig, writeNetConfigPair, type NetConfig } from '../../nas/net_config.js';
 import { config } from './paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'densenas-netcfg-'));
@@ -74,6 +74,8 @@ test('readNetRecord: the fields beside the entries of the JSON form, none in the
   assert.equal(readNetRecord(join(d, 'net_config.json')), record);
   assert.is(readNetRecord(join(d, 'net_config')), undefined);
   assert.equal(readNetConfig(join(d, 'net_config.json')), net);
+  assert.equal(readNetFile(join(d, 'net_config.json')), { net, record });
+  assert.equal(readNetFile(join(d, 'net_config')), { net });
   const bad = join(d, 'broken.json');
   writeFileSync(bad, '{"net_type": "mbv2", "net_config": [');
   assert.throws(() => readNetRecord(bad), (e: Error) => e.message.startsWith(`net_config ${bad}: not JSON`));
