@@ -117,6 +117,11 @@ export const SCHEMA = {
     arch_update_epoch: int(10, { min: 0 }),
     val_start_epoch: int(120, { min: 0 }),
     sample_policy: oneOf('prob', ['prob', 'uniform'] as const),
+    // new: what a weight step trains: 'ops' (original) one op per row drawn by sample_policy, every
+    // path mixed by its betas; 'path' one whole architecture drawn by sample_policy, run alone, as
+    // arch steps over 'paths' and `densenas score` run architectures (supernet validation then runs
+    // the derived architecture alone, whatever valid_policy says)
+    weight_sampling: oneOf('ops', ['ops', 'path'] as const),
     weight_sample_num: int(1, { min: 1 }),
     arch_sample_num: int(2, { min: 1 }),             // new: ops sampled per row in arch steps (original: 2)
     // new: how arch steps estimate the architecture loss's gradient: 'mixture' (original) mixes the

@@ -82,18 +82,38 @@ function stackCost(space: SearchSpace, costs: ResolvedCosts, s: number, l: numbe
 }
 
 /**
+ * One op row a choice uses: the head edge into a block on its path (`index` = the predecessor's
+ * position in pred) or one of the block's stack layers (`index` = the layer), with the op drawn.
+ */
+export interface ChoiceOpRow { block: number; head: boolean; index: number; op: number }
+
+/** The op rows of a choice, block by block along its path (the last node has none). */
+export function choiceOpRows(space: SearchSpace, c: Choice): ChoiceOpRow[] {
+  const rows: ChoiceOpRow[] = [];
+  for (let i = 1; i < c.path.length - 1; i++) {
+    const s = c.path[i];
+    rows.push({ block: s - 1, head: true, index: space.pred[s].indexOf(c.path[i - 1]), op: c.head[i - 1] });
+    c.stack[i - 1].forEach((op, l) => rows.push({ block: s - 1, head: false, index: l, op }));
+  }
+  return rows;
+}
+
+/** The logits of one op row: a view into the parameters (or their gradient, of the same layout). */
+export function rowLogits(space: SearchSpace, params: ArchParams, row: ChoiceOpRow): Float64Array {
+  const k = row.head ? space.primitivesHead.length : space.primitivesStack.length;
+  return (row.head ? params.head : params.stack)[row.block].subarray(row.index * k, (row.index + 1) * k);
+}
+
+/**
  * The table cost of a choice: stem, classifier, each edge's head op (conv1_1 into the last node)
  * and kept stack ops. For a ResNet-based space that is the supernet path's cost: the derived
  * ResNet drops the final 1x1 conv (spec 5.3), which the search's cost counts.
  */
 export function choiceCost(space: SearchSpace, costs: ResolvedCosts, c: Choice): number {
-  const n = space.numNodes;
-  let total = costs.stem + costs.classifier;
-  for (let i = 1; i < c.path.length; i++) {
-    const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
-    if (s === n - 1) { total += costs.last[r]; continue; }
-    total += costs.head[s - 1][r][c.head[i - 1]];
-    c.stack[i - 1].forEach((k, l) => { total += stackCost(space, costs, s, l, k); });
+  const last = c.path.length - 1;
+  let total = costs.stem + costs.classifier + costs.last[space.pred[c.path[last]].indexOf(c.path[last - 1])];
+  for (const { block, head, index, op } of choiceOpRows(space, c)) {
+    total += head ? costs.head[block][index][op] : stackCost(space, costs, block + 1, index, op);
   }
   return total;
 }

@@ -2,7 +2,7 @@
 // layer's op softmax (temperature 1, as derivation reads them), averaged per block and over the
 // blocks. Uniform weights give the largest value, ln K per row; one op certain gives 0.
 import { mapArchParams, softmaxArray, type ArchParams } from './arch_params.js';
-import type { Choice } from './derive.js';
+import { choiceOpRows, rowLogits, type Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
 
 /** Entropy (nats) of one row's op softmax. */
@@ -33,12 +33,10 @@ export const uniformOpEntropy = (space: SearchSpace) => meanOpEntropy(space, map
  * all rows high while the architecture itself is decided.
  */
 export function choiceOpEntropyShare(space: SearchSpace, params: ArchParams, c: Choice): number {
-  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
   let ent = 0, most = 0;
-  for (let i = 1; i < c.path.length - 1; i++) {
-    const s = c.path[i], r = space.pred[s].indexOf(c.path[i - 1]);
-    ent += rowEntropy(params.head[s - 1].subarray(r * kh, (r + 1) * kh)); most += Math.log(kh);
-    for (let l = 0; l < space.numLayers[s]; l++) { ent += rowEntropy(params.stack[s - 1].subarray(l * ks, (l + 1) * ks)); most += Math.log(ks); }
+  for (const row of choiceOpRows(space, c)) {
+    const logits = rowLogits(space, params, row);
+    ent += rowEntropy(logits); most += Math.log(logits.length);
   }
   return most > 0 ? ent / most : 0;
 }

@@ -1,7 +1,7 @@
 // Op sampling per step (spec 2.2), the rescaling after an architecture step (spec 2.5), and
 // whole architectures drawn from the distribution the parameters define (arch_gradient 'paths').
 import type { Random } from '../engine/random.js';
-import { argmax, type Choice } from './derive.js';
+import { argmax, choiceOpRows, rowLogits, type Choice } from './derive.js';
 import { softmaxArray, type ArchParams } from './arch_params.js';
 import type { SampledOps } from './cost_chain.js';
 import type { SearchSpace } from './space.js';
@@ -64,10 +64,11 @@ export function rescaleSampled(space: SearchSpace, before: ArchParams, after: Ar
  * An architecture drawn from the distribution the parameters define (temperature 1, as
  * derivation reads them): from node 0 each next node by the softmax of the current node's betas,
  * then the head op of each edge taken and the op of every stack layer of the blocks passed.
+ * 'uniform': every draw uniform instead (a uniform walk through the nodes, a uniform op a row).
  */
-export function sampleChoice(space: SearchSpace, params: ArchParams, rng: Random): Choice {
+export function sampleChoice(space: SearchSpace, params: ArchParams, rng: Random, policy: 'prob' | 'uniform' = 'prob'): Choice {
   const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  const draw = (row: Float64Array) => sampleRow(row, 1, 'prob', rng)[0];
+  const draw = (row: Float64Array) => sampleRow(row, 1, policy, rng)[0];
   const path = [0];
   while (path[path.length - 1] !== space.numNodes - 1) {
     const m = path[path.length - 1];
@@ -86,17 +87,13 @@ export function sampleChoice(space: SearchSpace, params: ArchParams, rng: Random
 
 /** Adds scale * d log p(c) / d params into `grad`: one-hot minus softmax on every row the choice drew from. */
 export function addChoiceLogProbGradient(space: SearchSpace, params: ArchParams, c: Choice, scale: number, grad: ArchParams): void {
-  const kh = space.primitivesHead.length, ks = space.primitivesStack.length;
-  const add = (x: Float64Array, g: Float64Array, from: number, len: number, picked: number) => {
-    const p = softmaxArray(x.subarray(from, from + len), 1);
-    for (let i = 0; i < len; i++) g[from + i] += scale * ((i === picked ? 1 : 0) - p[i]);
+  const add = (x: Float64Array, g: Float64Array, picked: number) => {
+    const p = softmaxArray(x, 1);
+    for (let i = 0; i < x.length; i++) g[i] += scale * ((i === picked ? 1 : 0) - p[i]);
   };
   for (let i = 0; i + 1 < c.path.length; i++) {
-    const m = c.path[i], s = c.path[i + 1];
-    add(params.betas[m], grad.betas[m], 0, params.betas[m].length, space.succ[m].indexOf(s));
-    if (i + 2 === c.path.length) break;   // the last node has no ops
-    const r = space.pred[s].indexOf(m);
-    add(params.head[s - 1], grad.head[s - 1], r * kh, kh, c.head[i]);
-    c.stack[i].forEach((k, l) => add(params.stack[s - 1], grad.stack[s - 1], l * ks, ks, k));
+    const m = c.path[i];
+    add(params.betas[m], grad.betas[m], space.succ[m].indexOf(c.path[i + 1]));
   }
+  for (const row of choiceOpRows(space, c)) add(rowLogits(space, params, row), rowLogits(space, grad, row), row.op);
 }

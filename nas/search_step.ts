@@ -14,7 +14,7 @@ import { costLoss, costLossNode, costLossOptions } from './cost_loss.js';
 import { mean, topk } from './metrics.js';
 import { mixLayout, mixWeightNodes, mixWeights, type MixLayout } from './mix_weights.js';
 import { addChoiceLogProbGradient, rescaleSampled, sampleChoice, sampleOps, type SamplePolicy } from './sampling.js';
-import { choiceCost, type Choice } from './derive.js';
+import { choiceCost, deriveArch, type Choice } from './derive.js';
 import type { SearchSpace } from './space.js';
 import { Supernet } from './supernet.js';
 import { Tape } from './tape.js';
@@ -74,6 +74,7 @@ export class SearchModel {
       if (g.sampled) rescaleSampled(this.space, before, this.params, g.sampled);
       return g.result;
     }
+    if (sp.weight_sampling === 'path') return this.pathStep(phase, b, policy, rng);
     const sampled = sampleOps(this.space, this.params, sp.weight_sample_num, policy, rng);
     const r = await this.run(phase, b, sampled);
     const t = new Tape();
@@ -138,14 +139,32 @@ export class SearchModel {
     return { fit, costTerm, result: { loss: mean(ce) + mean(terms), acc, cost: mean(costs) } };
   }
 
-  /** One architecture of the supernet alone on a batch, batch statistics in BN as every search phase. */
-  private async runChoice(b: Batch, c: Choice): Promise<{ loss: number; logits: Float32Array }> {
-    for (const p of this.weights) p.requiresGrad = false;
-    return tidyAsync(() => noGradAsync(async () => {
+  /**
+   * weight_sampling 'path': a weight step trains one whole architecture drawn by the policy,
+   * alone, as architecture steps over 'paths' and scoring run one; validation runs the derived one.
+   */
+  private async pathStep(phase: Phase, b: Batch, policy: SamplePolicy, rng: Random): Promise<StepResult> {
+    const { space, params } = this;
+    const c = phase === 'weight' ? sampleChoice(space, params, rng, policy === 'uniform' ? 'uniform' : 'prob') : deriveArch(space, params).choice;
+    const r = await this.runChoice(b, c, phase === 'weight');
+    return { loss: r.loss, acc: topk(r.logits, b.y, space.numClasses), cost: choiceCost(space, this.costs, c) };
+  }
+
+  /** One architecture of the supernet alone on a batch (and its SGD step when `train`), batch statistics in BN as every search phase. */
+  private async runChoice(b: Batch, c: Choice, train = false): Promise<{ loss: number; logits: Float32Array }> {
+    for (const p of this.weights) p.requiresGrad = train;
+    const r = await tidyAsync(async () => {
       const { x, y } = upload(b);
-      const logits = this.net.forwardChoice(x, c);
-      return { loss: await crossEntropy(logits, y).item(), logits: await logits.toArray() };
-    }));
+      const forward = async () => {
+        const logits = this.net.forwardChoice(x, c);
+        const loss = crossEntropy(logits, y);
+        if (train) { loss.backward(); this.sgd.step(); }
+        return { loss: await loss.item(), logits: await logits.toArray() };
+      };
+      return train ? forward() : noGradAsync(forward);
+    });
+    this.sgd.zeroGrad();
+    return r;
   }
 
   private get mixOpts() {

@@ -16,12 +16,12 @@ import { opKey } from '../../nas/ops.js';
 import { SearchModel } from '../../nas/search_step.js';
 import { mixLayout, mixWeights, mixWeightsBackward } from '../../nas/mix_weights.js';
 import { addChoiceLogProbGradient, sampleChoice, sampleOps } from '../../nas/sampling.js';
-import { choiceCost } from '../../nas/derive.js';
+import { choiceCost, deriveArch } from '../../nas/derive.js';
 import type { SampledOps } from '../../nas/cost_chain.js';
 import { buildSpace } from '../../nas/space.js';
 import { Supernet } from '../../nas/supernet.js';
 import { randomChoice } from '../../nas/sample.js';
-import { engine } from '../helpers.js';
+import { assertClose, engine } from '../helpers.js';
 import { QUICK_CFG } from './paths.js';
 
 const rt = await engine();
@@ -266,6 +266,38 @@ test("a 'paths' arch step: REINFORCE over sampled architectures, each weighed by
   assert.is(g.sampled, undefined);
   b.x.dispose();
   m.net.dispose();
+});
+
+test("weight_sampling 'path': a weight step is one SGD step of one drawn architecture alone; validation runs the derived one", async () => {
+  const rng = new Random(10);
+  const { costs, b, host } = await tableAndBatch(rng);
+  const c = structuredClone(cfg);
+  for (const o of ['search_params.weight_sampling=path', 'optim.weight.momentum=0', 'optim.weight.weight_decay=0']) applyOverride(c, o);
+  const p = randomParams(new Random(11), 1), m = modelAt(c, costs, p), ref = modelAt(c, costs, p);
+  const before = await Promise.all(ref.net.parameters().map((w) => w.toArray()));
+  // the reference: the architecture the step draws, trained alone by plain SGD at the config's rate
+  const ch = sampleChoice(space, p, new Random(3), 'uniform');
+  const sgd = new SGD(ref.net.parameters(), { lr: c.optim.weight.init_lr });
+  const loss = crossEntropy(ref.net.forwardChoice(b.x, ch), b.y);
+  const want = await loss.item();
+  loss.backward(); sgd.step(); sgd.zeroGrad();
+  const r = await m.step('weight', host, 'uniform', new Random(3));
+  assert.ok(Math.abs(r.loss - want) < 1e-5, `step loss ${r.loss}, the architecture alone ${want}`);
+  assert.ok(Math.abs(r.cost - choiceCost(space, costs, ch)) < 1e-12);
+  const got = await Promise.all(m.net.parameters().map((w) => w.toArray()));
+  const after = await Promise.all(ref.net.parameters().map((w) => w.toArray()));
+  let moved = 0, still = 0;
+  got.forEach((g, k) => {
+    assertClose(g, after[k], `parameter ${k}`, 1e-4, 1e-6);
+    if (after[k].some((v, j) => v !== before[k][j])) moved++; else still++;
+  });
+  assert.ok(moved > 0 && still > 0, `the step trains the drawn architecture only: ${moved} tensors moved, ${still} kept`);
+  // validation: the derived architecture alone
+  const v = await m.step('valid', host, 'argmax', new Random(3));
+  const derivedLoss = await noGrad(() => crossEntropy(ref.net.forwardChoice(b.x, deriveArch(space, p).choice), b.y)).item();
+  assert.ok(Math.abs(v.loss - derivedLoss) < 1e-5, `valid loss ${v.loss}, derived architecture alone ${derivedLoss}`);
+  b.x.dispose();
+  m.net.dispose(); ref.net.dispose();
 });
 
 test.run();
