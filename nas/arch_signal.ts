@@ -6,6 +6,7 @@
 // the mean stands out of the noise over the batches a search has: a logit needs about
 // (2 sd / |mean|)^2 batches before its drift is twice its random walk.
 import { mixSeed, Random } from '../engine/random.js';
+import { median } from '../engine/timing.js';
 import type { ArchParams } from './arch_params.js';
 import type { Loader } from './data/loader.js';
 import type { SearchModel } from './search_step.js';
@@ -44,11 +45,6 @@ export function opLogits(p: ArchParams): Float64Array {
   for (const x of parts) { out.set(x, at); at += x.length; }
   return out;
 }
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** The logits whose gradient is not zero in every batch. */
 export function reachedLogits(grads: Float64Array[]): number[] {

@@ -182,9 +182,9 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
       if (phase === 'valid' && (!st.best || m.top1 > st.best.top1)) st.best = { epoch: e, top1: m.top1 };
     }
     // Derivation and the end-of-epoch records.
-    const d = derivation();
-    const full = chainedCost(space, costs, params, { temperature: T, expectOver: 'all' });
     const entropy = opEntropy(space, params);
+    const d = derivation(entropy);
+    const full = chainedCost(space, costs, params, { temperature: T, expectOver: 'all' });
     const record = {
       epoch: e, ...derivedRecord(space, d, d.summary, table.units), expected_cost: full.cost,
       mean_op_entropy: d.entropy.final, arch_op_entropy_share: d.entropy.archShare,
@@ -213,8 +213,9 @@ async function searchLoop(o: SearchOptions, run: ResumableRun<{ search: SearchSt
   }
   return { epochs, ...derivation(), interrupted: false };
 
-  function derivation() {
+  /** The derived architecture and how sure the weights are; `blocks`: their per-block op entropy, when already computed. */
+  function derivation(blocks = opEntropy(space, params)) {
     const d = deriveForTarget(space, params, costs, band);
-    return { ...d, summary: summarizeArch(d.net, cfg, table), entropy: { final: meanOpEntropy(space, params), uniform: uniformOpEntropy(space), archShare: choiceOpEntropyShare(space, params, d.choice) } };
+    return { ...d, summary: summarizeArch(d.net, cfg, table), entropy: { final: meanOpEntropy(space, params, blocks), uniform: uniformOpEntropy(space), archShare: choiceOpEntropyShare(space, params, d.choice) } };
   }
 }
