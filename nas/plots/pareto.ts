@@ -63,7 +63,7 @@ export function paretoSummary(points: ParetoPoint[]): { groups: ParetoGroup[]; r
     for (const p of points) if (p.supernet_run === run) archs.set(p.arch, [...(archs.get(p.arch) ?? []), p]);
     const g = [...archs.values()];
     return { supernet_run: run, n: g.length, tau: kendallTau(g.map((a) => a[0].supernet_top1!), g.map((a) => mean(a.map((p) => p.test_top1)))) };
-  }).filter((r) => r.n >= 2);   // one architecture ranks nothing
+  }).filter((r) => r.n >= 3);   // over two architectures tau is +1 or -1: a coin, not a ranking
   return { groups, ranking };
 }
 

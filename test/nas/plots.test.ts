@@ -314,9 +314,10 @@ test('plot --pareto: one point per run at its table latency and test top-1, labe
   const rnd = [[80, 50], [82, 55], [81, 60], [85, 70]].map(([t, sn], i) => writeParetoRun(`pareto-r${i}`, NETS[i], t, sn));
   // the searched architecture with two seeds: one pair for the ranking, at their mean (86.5)
   const srch = [86, 87].map((t, i) => writeParetoRun(`pareto-s${i}`, NETS[4], t, 75)), base = writeParetoRun('pareto-b', NETS[5], 83, 60, '/runs/other');
-  const runs = [...rnd, ...srch, base], tops = [80, 82, 81, 85, 86, 87, 83];
+  const other = writeParetoRun('pareto-o', NETS[0], 79, 40, '/runs/other');
+  const runs = [...rnd, ...srch, base, other], tops = [80, 82, 81, 85, 86, 87, 83, 79];
   const out = join(dir, 'pareto');
-  const r = await runCli(['plot', '--pareto', '--run', ...runs.map((x) => x.run), '--label', 'random', 'random', 'random', 'random', 'searched', 'searched', 'baseline', '--out', out, '--json']);
+  const r = await runCli(['plot', '--pareto', '--run', ...runs.map((x) => x.run), '--label', 'random', 'random', 'random', 'random', 'searched', 'searched', 'baseline', 'other', '--out', out, '--json']);
   assert.is(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout);
   const rt = tops.slice(0, 4), m = rt.reduce((a, b) => a + b) / 4, sd = Math.sqrt(rt.reduce((a, t) => a + (t - m) ** 2, 0) / 3);
@@ -324,7 +325,7 @@ test('plot --pareto: one point per run at its table latency and test top-1, labe
   assert.ok(Math.abs(g.test_top1.mean - m) < 1e-9 && Math.abs(g.test_top1.std - sd) < 1e-9, JSON.stringify(g));
   assert.equal([g.n, g.test_top1.min, g.test_top1.max], [4, 80, 85]);
   // supernet 50 55 60 70 75 against retrained 80 82 81 85 86.5: one discordant pair (55/82, 60/81) of 10;
-  // the baseline's supernet scored one architecture alone, which ranks nothing
+  // another supernet scored two architectures, whose tau (+1 or -1) ranks nothing
   assert.equal(res.ranking.map((q: any) => [q.n, q.tau]), [[5, (9 - 1) / 10]]);
   const circles = all(svgOf(join(out, 'pareto.svg'))).filter((e) => e.tag === 'circle');
   assert.is(circles.length, runs.length);
