@@ -1,6 +1,6 @@
 // Charts on the SVG writer: linear scales, round tick values, a framed panel with gridlines,
 // tick labels, axis titles and line series (markers where points are few), and legends.
-import { el, esc, GRID, INK, MUTED, points, text } from './svg.js';
+import { el, esc, GRID, INK, type Marker, marker, MUTED, points, text } from './svg.js';
 
 export interface Frame { x: number; y: number; w: number; h: number }
 export type Scale = (v: number) => number;
@@ -80,7 +80,7 @@ export function chart(f: Frame, o: ChartOptions): { svg: string; sx: Scale; sy: 
 /** Rough width of sans-serif text (DejaVu Sans averages a little over 0.5 em per character). */
 export const textWidth = (s: string, size = 12) => s.length * size * 0.56;
 
-export interface LegendItem { label: string; colour: string; dash?: string; box?: boolean }
+export interface LegendItem { label: string; colour: string; dash?: string; box?: boolean; marker?: Marker }
 
 /** A one-row legend (wrapping at maxWidth) starting at (x, y); returns the SVG and its height. */
 export function legend(x: number, y: number, items: LegendItem[], maxWidth: number): { svg: string; height: number } {
@@ -89,7 +89,9 @@ export function legend(x: number, y: number, items: LegendItem[], maxWidth: numb
   for (const it of items) {
     const w = 30 + textWidth(it.label) + 18;
     if (cx + w > x + maxWidth && cx > x) { cx = x; cy += 20; }
-    parts.push(it.box
+    parts.push(it.marker
+      ? marker(it.marker, cx + 11, cy - 3, 5, { fill: it.colour })
+      : it.box
       ? el('rect', { x: cx, y: cy - 9, width: 22, height: 12, fill: it.colour })
       : el('line', { x1: cx, x2: cx + 22, y1: cy - 3, y2: cy - 3, stroke: it.colour, 'stroke-width': 3, 'stroke-dasharray': it.dash }));
     parts.push(text(cx + 28, cy + 1, it.label));

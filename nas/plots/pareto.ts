@@ -1,6 +1,6 @@
 // "Is the search better than random at the same latency?" as one figure: finished retrain runs as
 // points of test top-1 (of the epoch chosen on held-out training images) against latency by the
-// run's table, a colour per group (the first word of a label: searched, random, baseline), and for
+// run's table, a colour and marker per group (the first word of a label: searched, random, baseline), and for
 // each label of three or more runs its mean and spread. Runs whose architecture a supernet scored
 // (densenas score) also give the supernet's ranking quality: Kendall's tau between supernet top-1
 // and retrained top-1, per supernet, over distinct architectures.
@@ -13,7 +13,7 @@ import { kendallTau, mean, std } from '../metrics.js';
 import { formatArch, readNetFile } from '../net_config.js';
 import { chart, extent, legend } from './axes.js';
 import { jsonLines } from './run.js';
-import { el, MUTED, PALETTE, type Plot, text } from './svg.js';
+import { categoryStyle, el, marker, MUTED, type Plot, text } from './svg.js';
 
 export interface ParetoPoint {
   dir: string; label: string; arch: string;
@@ -72,12 +72,12 @@ const W = 720, H = 440, LEFT = 80;
 export function paretoPlot(points: ParetoPoint[]): Plot {
   const { groups, ranking } = paretoSummary(points);
   const words = [...new Set(points.map((p) => p.label.split(' ')[0]))];
-  const colour = (label: string) => PALETTE[words.indexOf(label.split(' ')[0]) % PALETTE.length];
+  const style = (label: string) => categoryStyle(words.indexOf(label.split(' ')[0])), colour = (label: string) => style(label).colour;
   const parts = [
     text(24, 30, 'Retrained top-1 against latency', { 'font-size': 18, 'font-weight': 'bold' }),
     text(24, 52, `test top-1 of the epoch chosen on held-out training images; bands: mean ± 1 std of each label with 3 or more runs`, { fill: MUTED }),
   ];
-  const key = legend(24, 76, words.map((w) => ({ label: w, colour: PALETTE[words.indexOf(w) % PALETTE.length], box: true })), W);
+  const key = legend(24, 76, words.map((w, i) => ({ label: w, ...categoryStyle(i) })), W);
   parts.push(key.svg);
   const top = 76 + key.height + 36;
   const f = { x: LEFT, y: top, w: W, h: H };
@@ -93,7 +93,10 @@ export function paretoPlot(points: ParetoPoint[]): Plot {
     }).join(''),
   });
   parts.push(c.svg);
-  for (const p of points) parts.push(el('circle', { cx: c.sx(p.latency), cy: c.sy(p.test_top1), r: 5, fill: colour(p.label), stroke: '#ffffff', 'data-label': p.label }));
+  for (const p of points) {
+    const { colour: fill, marker: shape } = style(p.label);
+    parts.push(marker(shape, c.sx(p.latency), c.sy(p.test_top1), 5, { class: 'point', fill, stroke: '#ffffff', 'data-label': p.label, 'data-x': c.sx(p.latency), 'data-y': c.sy(p.test_top1) }));
+  }
   let ty = top + H + 64;
   for (const r of ranking) {
     parts.push(text(24, ty, `supernet ${r.supernet_run}: Kendall tau ${r.tau.toFixed(2)} between supernet top-1 and retrained top-1 over ${r.n} architectures`, { fill: MUTED }));

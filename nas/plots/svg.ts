@@ -36,6 +36,22 @@ export const points = (pts: [number, number][]) => pts.map(([x, y]) => `${num(x)
  */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#E69F00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 export const DASHES = [undefined, '6 3', '2 3', '8 3 2 3', '1 2', '10 4'];
+/** Point markers: past eight categories the colours come round again, each time with a new shape. */
+export const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
+export type Marker = (typeof MARKERS)[number];
+
+/** The colour and marker of the i-th category, distinct for 32 categories. */
+export const categoryStyle = (i: number) => ({ colour: PALETTE[i % PALETTE.length], marker: MARKERS[Math.floor(i / PALETTE.length) % MARKERS.length] });
+
+/** A marker of about radius r centred on (x, y). */
+export function marker(shape: Marker, x: number, y: number, r: number, attrs: Attrs = {}): string {
+  if (shape === 'circle') return el('circle', { cx: x, cy: y, r, ...attrs });
+  if (shape === 'square') return el('rect', { x: x - r * 0.9, y: y - r * 0.9, width: r * 1.8, height: r * 1.8, ...attrs });
+  const pts: [number, number][] = shape === 'triangle'
+    ? [[x, y - r * 1.2], [x + r * 1.1, y + r * 0.8], [x - r * 1.1, y + r * 0.8]]
+    : [[x, y - r * 1.3], [x + r * 1.3, y], [x, y + r * 1.3], [x - r * 1.3, y]];
+  return el('polygon', { points: points(pts), ...attrs });
+}
 export const INK = '#222222', MUTED = '#666666', GRID = '#e3e3e3';
 
 export interface Plot { name: string; width: number; height: number; body: string; title: string }

@@ -327,17 +327,33 @@ test('plot --pareto: one point per run at its table latency and test top-1, labe
   // supernet 50 55 60 70 75 against retrained 80 82 81 85 86.5: one discordant pair (55/82, 60/81) of 10;
   // another supernet scored two architectures, whose tau (+1 or -1) ranks nothing
   assert.equal(res.ranking.map((q: any) => [q.n, q.tau]), [[5, (9 - 1) / 10]]);
-  const circles = all(svgOf(join(out, 'pareto.svg'))).filter((e) => e.tag === 'circle');
-  assert.is(circles.length, runs.length);
+  const marks = all(svgOf(join(out, 'pareto.svg'))).filter((e) => hasClass(e, 'point'));
+  assert.is(marks.length, runs.length);
   // SVG x grows with latency, y falls as top-1 rises
   for (const a of runs.keys()) for (const b of runs.keys()) {
-    const [ca, cb] = [circles[a], circles[b]].map((c) => [Number(c.attrs.cx), Number(c.attrs.cy)]);
+    const [ca, cb] = [marks[a], marks[b]].map((c) => [Number(c.attrs['data-x']), Number(c.attrs['data-y'])]);
     if (runs[a].latency < runs[b].latency) assert.ok(ca[0] < cb[0], `x order of runs ${a} and ${b}`);
     if (tops[a] < tops[b]) assert.ok(ca[1] > cb[1], `y order of runs ${a} and ${b}`);
   }
   assert.ok(existsSync(join(out, 'pareto.png')) && existsSync(join(out, 'pareto.json')));
   rmSync(join(base.run, 'cost_table.json'));
   assert.match((await runCli(['plot', '--pareto', '--run', base.run, '--out', out])).stderr, /pareto-b: no cost_table\.json \(retrain it with --table\)/);
+});
+
+test('plot --pareto: more groups than colours still differ, by marker shape, on the points and in the legend', async () => {
+  const labels = Array.from({ length: 11 }, (_, i) => `group${i}`);
+  const runs = labels.map((l, i) => writeParetoRun(`pareto-g${i}`, NETS[i % NETS.length], 80 + i).run);
+  const out = join(dir, 'pareto-groups');
+  const r = await runCli(['plot', '--pareto', '--run', ...runs, '--label', ...labels, '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  const elems = all(svgOf(join(out, 'pareto.svg')));
+  const marks = elems.filter((e) => hasClass(e, 'point'));
+  const look = (e: { tag: string; attrs: Record<string, string> }) => `${e.tag} ${e.attrs.fill}`;
+  assert.is(new Set(marks.map(look)).size, labels.length, 'one look per group');
+  for (const [i, m] of marks.entries()) assert.is(m.attrs['data-label'], labels[i]);
+  // the legend draws each group's look once
+  const legend = all(elems.find((e) => hasClass(e, 'legend'))!).filter((e) => ['circle', 'rect', 'polygon'].includes(e.tag));
+  assert.equal(legend.map(look).sort(), marks.map(look).sort());
 });
 
 test('densenas plot --run RUN --out DIR, and its error for a directory that is not a run', async () => {
