@@ -1,9 +1,9 @@
 // "Is the search better than random at the same latency?" as one figure: finished retrain runs as
 // points of test top-1 (of the epoch chosen on held-out training images) against latency by the
-// run's table, a colour and marker per group (the first word of a label: searched, random, baseline), and for
-// each label of three or more runs its mean and spread. Runs whose architecture a supernet scored
-// (densenas score) also give the supernet's ranking quality: Kendall's tau between supernet top-1
-// and retrained top-1, per supernet, over distinct architectures.
+// run's table, a colour and marker per group (the first word of a label: searched, random,
+// baseline), and for each label of three or more runs its mean and spread. Runs whose
+// architecture a supernet scored (densenas score) also give the supernet's ranking quality:
+// Kendall's tau between supernet top-1 and retrained top-1, per supernet, over distinct architectures.
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeArch } from '../arch_summary.js';
@@ -94,8 +94,9 @@ export function paretoPlot(points: ParetoPoint[]): Plot {
   });
   parts.push(c.svg);
   for (const p of points) {
-    const { colour: fill, marker: shape } = style(p.label);
-    parts.push(marker(shape, c.sx(p.latency), c.sy(p.test_top1), 5, { class: 'point', fill, stroke: '#ffffff', 'data-label': p.label, 'data-x': c.sx(p.latency), 'data-y': c.sy(p.test_top1) }));
+    const { colour: fill, marker: shape } = style(p.label), x = c.sx(p.latency), y = c.sy(p.test_top1);
+    // data-x, data-y: the centre, whatever the shape
+    parts.push(marker(shape, x, y, 5, { class: 'point', fill, stroke: '#ffffff', 'data-label': p.label, 'data-x': x, 'data-y': y }));
   }
   let ty = top + H + 64;
   for (const r of ranking) {
