@@ -77,7 +77,7 @@ export function paretoPlot(points: ParetoPoint[]): Plot {
     text(24, 30, 'Retrained top-1 against latency', { 'font-size': 18, 'font-weight': 'bold' }),
     text(24, 52, `test top-1 of the epoch chosen on held-out training images; bands: mean ± 1 std of each label with 3 or more runs`, { fill: MUTED }),
   ];
-  const key = legend(24, 76, words.map((w, i) => ({ label: w, ...categoryStyle(i) })), W);
+  const key = legend(24, 76, words.map((w) => ({ label: w, ...style(w) })), W);
   parts.push(key.svg);
   const top = 76 + key.height + 36;
   const f = { x: LEFT, y: top, w: W, h: H };

@@ -36,6 +36,7 @@ export const points = (pts: [number, number][]) => pts.map(([x, y]) => `${num(x)
  */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#E69F00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 export const DASHES = [undefined, '6 3', '2 3', '8 3 2 3', '1 2', '10 4'];
+
 /** Point markers: past eight categories the colours come round again, each time with a new shape. */
 export const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
 export type Marker = (typeof MARKERS)[number];
@@ -52,6 +53,7 @@ export function marker(shape: Marker, x: number, y: number, r: number, attrs: At
     : [[x, y - r * 1.3], [x + r * 1.3, y], [x, y + r * 1.3], [x - r * 1.3, y]];
   return el('polygon', { points: points(pts), ...attrs });
 }
+
 export const INK = '#222222', MUTED = '#666666', GRID = '#e3e3e3';
 
 export interface Plot { name: string; width: number; height: number; body: string; title: string }

@@ -348,7 +348,7 @@ test('plot --pareto: more groups than colours still differ, by marker shape, on 
   assert.is(r.code, 0, r.stderr);
   const elems = all(svgOf(join(out, 'pareto.svg')));
   const marks = elems.filter((e) => hasClass(e, 'point'));
-  const look = (e: { tag: string; attrs: Record<string, string> }) => `${e.tag} ${e.attrs.fill}`;
+  const look = (e: XmlEl) => `${e.tag} ${e.attrs.fill}`;
   assert.is(new Set(marks.map(look)).size, labels.length, 'one look per group');
   for (const [i, m] of marks.entries()) assert.is(m.attrs['data-label'], labels[i]);
   // the legend draws each group's look once
